@@ -1,0 +1,36 @@
+"""The fleet tasks: bootstrap, drift, inventory. Each parses options and calls the engine."""
+
+from invoke import Exit, task
+
+from fleetfab.cli import commands
+from fleetfab.cli.executor import selected_hosts
+
+
+def _finish(code: int) -> None:
+    if code:
+        raise Exit(code=code)
+
+
+@task(help={
+    "dry": "show the plan, with diffs, and change nothing",
+    "json": "also write the run's report as JSON to this path",
+    "parallel": "hosts worked on at once (default: the inventory's run.parallel)",
+})
+def bootstrap(c, dry=False, json=None, parallel=None):
+    """Bring the selected hosts (-H names or groups; default all) to what the inventory says."""
+    _finish(commands.bootstrap(selected_hosts(c), dry=dry, json_path=json, parallel=int(parallel) if parallel else None))
+
+
+@task(help={
+    "json": "also write the findings as JSON to this path",
+    "parallel": "hosts checked at once (default: the inventory's run.parallel)",
+})
+def drift(c, json=None, parallel=None):
+    """Read-only: what differs from the inventory. Exit 0 clean, 2 drift, 1 a host could not be checked."""
+    _finish(commands.drift(selected_hosts(c), json_path=json, parallel=int(parallel) if parallel else None))
+
+
+@task
+def inventory(c):
+    """Validate the inventory and list its hosts, groups and roles."""
+    _finish(commands.show_inventory())

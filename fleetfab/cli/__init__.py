@@ -1,0 +1,1 @@
+"""What the `fab` tasks call: each command returns the process exit code."""

@@ -1,0 +1,104 @@
+"""bootstrap, drift and inventory: load, select, run, report, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rich.console import Console
+from rich.table import Table
+
+from fleetfab.cli import exitcodes
+from fleetfab.inventory import InputError, Inventory, load_inventory
+from fleetfab.report.jsonfile import report_document, write_report
+from fleetfab.report.model import totals
+from fleetfab.report.render import changes_table, print_diffs, print_errors, summary_table
+from fleetfab.report.views import make_view
+from fleetfab.runner import RunOptions, run_fleet
+
+
+def consoles() -> tuple[Console, Console]:
+    return Console(highlight=False), Console(stderr=True, highlight=False)
+
+
+def load_or_explain(err: Console, hosts: str | None = None) -> tuple[Inventory, list] | None:
+    """The inventory and the selected hosts, or None after printing every problem."""
+    try:
+        inventory = load_inventory()
+        return inventory, inventory.select(hosts)
+    except InputError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), markup=False, highlight=False)
+        err.print(f"{len(exc.problems)} problem(s); nothing was contacted.", style="bold red")
+        return None
+
+
+def parallelism(inventory: Inventory, override: int | None) -> int:
+    env = os.environ.get("FLEETFAB_PARALLEL")
+    return override or (int(env) if env else inventory.parallel)
+
+
+def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None) -> int:
+    out, err = consoles()
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    options = RunOptions(apply=not dry, purpose="bootstrap", parallel=parallelism(inventory, parallel))
+    with make_view([h.name for h in selected], out) as view:
+        result = run_fleet(inventory, selected, options, view)
+    reports, redact = result.reports, result.redact
+    if dry:
+        out.print(changes_table(reports, redact, "plan (nothing was changed)"))
+        print_diffs(out, reports, redact)
+    out.print(summary_table(reports, "bootstrap (dry run)" if dry else "bootstrap"))
+    print_errors(err, reports, redact)
+    code = exitcodes.FAILED if totals(reports)["hosts_failed"] else exitcodes.OK
+    if json_path:
+        write_report(json_path, report_document("bootstrap --dry" if dry else "bootstrap", reports, redact, code))
+    return code
+
+
+def drift(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
+    out, err = consoles()
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    options = RunOptions(apply=False, purpose="drift", parallel=parallelism(inventory, parallel))
+    with make_view([h.name for h in selected], out) as view:
+        result = run_fleet(inventory, selected, options, view)
+    reports, redact = result.reports, result.redact
+    drifted = [r for r in reports if r.changes]
+    if drifted:
+        out.print(changes_table(reports, redact, "drift: what differs from the inventory"))
+        print_diffs(out, reports, redact)
+    print_errors(err, reports, redact)
+    code = drift_exit_code(reports)
+    verdict = {exitcodes.OK: "no drift", exitcodes.DRIFT: f"drift on {len(drifted)} host(s)", exitcodes.FAILED: "some hosts could not be checked"}
+    out.print(f"{verdict[code]} ({len(reports)} host(s) checked)")
+    if json_path:
+        write_report(json_path, report_document("drift", reports, redact, code))
+    return code
+
+
+def drift_exit_code(reports) -> int:
+    """1 if any host could not be checked (that outranks drift), 2 if any drifted."""
+    if any(r.error for r in reports):
+        return exitcodes.FAILED
+    return exitcodes.DRIFT if any(r.changes for r in reports) else exitcodes.OK
+
+
+def show_inventory() -> int:
+    out, err = consoles()
+    loaded = load_or_explain(err)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, hosts = loaded
+    table = Table(title=f"inventory {inventory.path}")
+    for column in ("host", "address", "user", "port", "groups", "roles"):
+        table.add_column(column)
+    for host in hosts:
+        table.add_row(host.name, host.address, host.user, str(host.port), ", ".join(host.groups), ", ".join(host.roles))
+    out.print(table)
+    return exitcodes.OK

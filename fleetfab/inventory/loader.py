@@ -1,0 +1,265 @@
+"""Reading and validating an inventory file.
+
+Everything is checked before anything connects: syntax, unknown keys, unknown
+roles and groups, group cycles, duplicate hosts and addresses, and every role's
+own settings. All problems are collected and raised together.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+from fleetfab.inventory.merge import merge_all
+from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
+from fleetfab.inventory.sections import INVENTORY
+from fleetfab.inventory.yamlmarks import MarkedDict, line_of, load_marked
+from fleetfab.problems import InputError, Problem
+from fleetfab.schema import Where
+
+DEFAULT_PATH = "inventory/hosts.yml"
+
+
+def default_inventory_path() -> Path:
+    return Path(os.environ.get("FLEETFAB_INVENTORY") or DEFAULT_PATH)
+
+
+def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = None) -> Inventory:
+    """Load, validate and merge an inventory; raise InputError listing every problem."""
+    path = Path(path) if path is not None else default_inventory_path()
+    if roles is None:
+        from fleetfab.registry import all_roles
+
+        roles = all_roles()
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}")]) from None
+    return _Builder(path, load_marked(text, str(path)), roles).build()
+
+
+class _Builder:
+    def __init__(self, path: Path, data, roles: dict):
+        self.path = path
+        self.file = str(path)
+        self.data = data
+        self.roles = roles
+        self.problems: list[Problem] = []
+
+    def problem(self, container, key, field: str, message: str) -> None:
+        self.problems.append(Problem(self.file, line_of(container, key, 0), field, message))
+
+    def build(self) -> Inventory:
+        if not isinstance(self.data, dict):
+            raise InputError([Problem(self.file, 1, "(top)", "an inventory is a mapping with at least 'hosts'")])
+        self.problems += INVENTORY.check(self.data, Where(self.file, 1, ""))
+        groups = self._section("groups")
+        hosts = self._section("hosts")
+        self._check_vars(self.data.get("vars"), "vars", self.data, "vars")
+        self._check_groups(groups)
+        self._check_hosts(hosts, groups)
+        if self.problems:
+            raise InputError(self.problems)
+        inventory = self._assemble(groups, hosts)
+        self._check_required_settings(inventory)
+        for role in self.roles.values():
+            self.problems += role.check(inventory)
+        if self.problems:
+            raise InputError(self.problems)
+        return inventory
+
+    def _section(self, name: str) -> dict:
+        value = self.data.get(name)
+        return {k: (v if isinstance(v, dict) else MarkedDict()) for k, v in value.items()} if isinstance(value, dict) else {}
+
+    # -- checks -----------------------------------------------------------
+
+    def _check_vars(self, variables, path: str, parent, key) -> None:
+        if not isinstance(variables, dict):
+            return
+        for role_name, settings in variables.items():
+            role = self.roles.get(role_name)
+            if role is None:
+                known = ", ".join(sorted(self.roles))
+                self.problem(variables, role_name, f"{path}.{role_name}", f"not a role (vars hold one section per role: {known})")
+                continue
+            where = Where(self.file, line_of(variables, role_name, 0), f"{path}.{role_name}")
+            self.problems += role.settings.check(settings, where, partial=True)
+
+    def _check_names(self, container, path: str, names, known, what: str) -> None:
+        if not isinstance(names, list):
+            return
+        for index, name in enumerate(names):
+            if isinstance(name, str) and name not in known:
+                self.problem(names, index, f"{path}[{index}]", f"unknown {what} {name!r}")
+
+    def _check_groups(self, groups: dict) -> None:
+        for name, group in groups.items():
+            base = f"groups.{name}"
+            self._check_names(group, f"{base}.children", group.get("children"), groups, "group")
+            self._check_names(group, f"{base}.roles", group.get("roles"), self.roles, "role")
+            self._check_vars(group.get("vars"), f"{base}.vars", group, "vars")
+        for cycle in _cycles(groups):
+            first = cycle[0]
+            self.problem(self.data.get("groups"), first, f"groups.{first}.children", "group cycle: " + " -> ".join(cycle))
+
+    def _check_hosts(self, hosts: dict, groups: dict) -> None:
+        seen: dict = {}
+        for name, host in hosts.items():
+            base = f"hosts.{name}"
+            if name in groups:
+                self.problem(self.data["hosts"], name, base, f"{name!r} is also a group name; -H could not tell them apart")
+            self._check_names(host, f"{base}.groups", host.get("groups"), groups, "group")
+            self._check_names(host, f"{base}.roles", host.get("roles"), self.roles, "role")
+            self._check_vars(host.get("vars"), f"{base}.vars", host, "vars")
+            address = _normal_address(host.get("address"))
+            endpoint = (address, host.get("port", (self.data.get("ssh") or {}).get("port", 22)))
+            if address is not None and endpoint in seen:
+                self.problem(host, "address", f"{base}.address", f"address {host['address']} (port {endpoint[1]}) is already used by host {seen[endpoint]!r}")
+            elif address is not None:
+                seen[endpoint] = name
+
+    def _check_required_settings(self, inventory: Inventory) -> None:
+        """Required role settings may come from any layer, so check them merged."""
+        for host in inventory.hosts.values():
+            for name in host.roles:
+                for key, spec in self.roles[name].settings.fields.items():
+                    if spec.required and key not in host.settings(name):
+                        field = f"hosts.{host.name}.vars.{name}.{key}"
+                        self.problems.append(Problem(self.file, host.line, field, "required, and no layer sets it"))
+
+    # -- assembly ---------------------------------------------------------
+
+    def _assemble(self, groups: dict, hosts: dict) -> Inventory:
+        ssh = self._ssh()
+        parents = _parents(groups)
+        depth = {g: _depth(g, parents) for g in groups}
+        order = {g: i for i, g in enumerate(groups)}
+        group_objs = {
+            name: Group(name, tuple(g.get("children") or ()), tuple(g.get("roles") or ()), g.get("vars") or {}, line_of(self.data["groups"], name, 0))
+            for name, g in groups.items()
+        }
+        host_objs = {}
+        for name, raw in hosts.items():
+            member_of = sorted(_ancestors(raw.get("groups") or [], parents), key=lambda g: (depth[g], order[g]))
+            host_objs[name] = self._host(name, raw, member_of, group_objs, ssh)
+        run = self.data.get("run") or {}
+        return Inventory(
+            path=self.path,
+            hosts=host_objs,
+            groups=group_objs,
+            vars=self.data.get("vars") or {},
+            ssh=ssh,
+            parallel=run.get("parallel", 10),
+            lab=dict(self.data.get("lab") or {}),
+        )
+
+    def _host(self, name: str, raw: dict, member_of: list[str], groups: dict[str, Group], ssh: SshSettings) -> Host:
+        roles = _unique([r for g in member_of for r in groups[g].roles] + list(raw.get("roles") or ()))
+        roles = _order_roles(roles, self.roles)
+        layers = [self.data.get("vars") or {}] + [groups[g].vars for g in member_of] + [raw.get("vars") or {}]
+        merged = {}
+        for role in _unique(roles + [k for layer in layers for k in layer]):
+            defaults = getattr(self.roles.get(role), "defaults", {})
+            merged[role] = merge_all([defaults] + [layer.get(role) or {} for layer in layers])
+        return Host(
+            name=name,
+            address=str(raw["address"]),
+            port=raw.get("port", ssh.port),
+            user=raw.get("user", ssh.user),
+            groups=tuple(member_of),
+            roles=tuple(roles),
+            vars=merged,
+            lab=dict(raw.get("lab") or {}),
+            line=line_of(self.data["hosts"], name, 0),
+        )
+
+    def _ssh(self) -> SshSettings:
+        raw = self.data.get("ssh") or {}
+        folder = self.path.parent
+
+        def resolve(value):
+            return None if value is None else (folder / Path(value).expanduser()).resolve()
+
+        return SshSettings(
+            user=raw.get("user", "root"),
+            port=raw.get("port", 22),
+            identity=resolve(raw.get("identity")),
+            known_hosts=resolve(raw.get("known_hosts")),
+            trust_on_first_use=raw.get("trust_on_first_use", False),
+            connect_timeout=raw.get("connect_timeout", 10),
+        )
+
+
+def _normal_address(value):
+    try:
+        return ipaddress.ip_address(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _parents(groups: dict) -> dict[str, list[str]]:
+    parents: dict[str, list[str]] = {g: [] for g in groups}
+    for name, group in groups.items():
+        for child in group.get("children") or ():
+            if child in parents:
+                parents[child].append(name)
+    return parents
+
+
+def _ancestors(direct, parents: dict[str, list[str]]) -> set[str]:
+    found: set[str] = set()
+    todo = [g for g in direct if g in parents]
+    while todo:
+        group = todo.pop()
+        if group not in found:
+            found.add(group)
+            todo.extend(parents[group])
+    return found
+
+
+def _depth(group: str, parents: dict[str, list[str]], seen=()) -> int:
+    above = [p for p in parents.get(group, ()) if p not in seen]
+    return 1 + max((_depth(p, parents, seen + (group,)) for p in above), default=-1)
+
+
+def _cycles(groups: dict) -> list[list[str]]:
+    """Each cycle among group children once, as the path that closes it."""
+    cycles, done = [], set()
+
+    def visit(name, path):
+        if name in path:
+            cycle = path[path.index(name):] + [name]
+            if frozenset(cycle) not in done:
+                done.add(frozenset(cycle))
+                cycles.append(cycle)
+            return
+        for child in (groups.get(name) or {}).get("children") or ():
+            if isinstance(child, str) and child in groups:
+                visit(child, path + [name])
+
+    for name in groups:
+        visit(name, [])
+    return cycles
+
+
+def _unique(items: list) -> list:
+    return list(dict.fromkeys(items))
+
+
+def _order_roles(names: list[str], roles: dict) -> list[str]:
+    """Keep the written order, but put each role after the roles it follows."""
+    placed: list[str] = []
+
+    def place(name, stack=()):
+        if name in placed or name in stack:
+            return
+        for before in getattr(roles.get(name), "after", ()):
+            if before in names:
+                place(before, stack + (name,))
+        placed.append(name)
+
+    for name in names:
+        place(name)
+    return placed

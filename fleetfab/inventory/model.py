@@ -1,0 +1,92 @@
+"""The validated inventory: hosts, groups and their merged settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleetfab.problems import InputError, Problem
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    user: str = "root"
+    port: int = 22
+    identity: Path | None = None
+    known_hosts: Path | None = None
+    trust_on_first_use: bool = False
+    connect_timeout: int = 10
+
+
+@dataclass(frozen=True)
+class Group:
+    name: str
+    children: tuple[str, ...]
+    roles: tuple[str, ...]
+    vars: dict
+    line: int
+
+
+@dataclass(frozen=True)
+class Host:
+    name: str
+    address: str
+    port: int
+    user: str
+    groups: tuple[str, ...]
+    roles: tuple[str, ...]
+    vars: dict
+    lab: dict
+    line: int = 0
+
+    def settings(self, role: str) -> dict:
+        """This host's merged settings for one role (role defaults included)."""
+        return self.vars.get(role, {})
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+
+class SelectionError(InputError):
+    """A host or group name that the inventory does not know."""
+
+
+@dataclass
+class Inventory:
+    path: Path
+    hosts: dict[str, Host]
+    groups: dict[str, Group]
+    vars: dict = field(default_factory=dict)
+    ssh: SshSettings = field(default_factory=SshSettings)
+    parallel: int = 10
+    lab: dict = field(default_factory=dict)
+
+    def members(self, group: str) -> list[Host]:
+        return [h for h in self.hosts.values() if group in h.groups]
+
+    def with_role(self, role: str) -> list[Host]:
+        return [h for h in self.hosts.values() if role in h.roles]
+
+    def select(self, spec: str | None) -> list[Host]:
+        """Hosts named by a comma-separated list of host and group names.
+
+        No names at all means every host; an unknown name is an error, so a
+        typo never silently shrinks the set of hosts a run touches.
+        """
+        names = [n.strip() for n in (spec or "").split(",") if n.strip()]
+        if not names:
+            return list(self.hosts.values())
+        chosen: set[str] = set()
+        unknown = []
+        for name in names:
+            if name in self.hosts:
+                chosen.add(name)
+            elif name in self.groups:
+                chosen.update(h.name for h in self.members(name))
+            else:
+                unknown.append(name)
+        if unknown:
+            raise SelectionError(
+                [Problem(str(self.path), 0, "-H", f"{n!r} is neither a host nor a group of this inventory") for n in unknown]
+            )
+        return [h for h in self.hosts.values() if h.name in chosen]

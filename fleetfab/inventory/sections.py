@@ -1,0 +1,56 @@
+"""The shape of an inventory file, written in the schema language."""
+
+from __future__ import annotations
+
+from fleetfab.schema import Any, Bool, Field, Int, IPAddress, ListOf, MapOf, Network, Port, Record, Str
+
+HOST_NAME = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+GROUP_NAME = r"[a-z0-9][a-z0-9_-]*"
+
+NAMES = ListOf(Str(describe="a name"))
+LAB_SIZE = {
+    "cpus": Field(Int(1, 64), doc="virtual CPUs of the lab machine"),
+    "memory": Field(Int(128, 262144), doc="memory of the lab machine, MiB"),
+}
+
+SSH = Record({
+    "user": Field(Str(), doc="SSH user; non-root users work through sudo"),
+    "port": Field(Port()),
+    "identity": Field(Str(), doc="private key file for SSH"),
+    "known_hosts": Field(Str(), doc="known_hosts file checked and, on first use, written"),
+    "trust_on_first_use": Field(Bool(), doc="accept unknown host keys once (labs only)"),
+    "connect_timeout": Field(Int(1, 600)),
+})
+
+RUN = Record({"parallel": Field(Int(1, 256), doc="hosts worked on at once")})
+
+LAB = Record({
+    "network": Field(Network()),
+    "boxes": Field(MapOf(Str())),
+    **LAB_SIZE,
+})
+
+GROUP = Record({
+    "children": Field(NAMES),
+    "roles": Field(NAMES),
+    "vars": Field(MapOf(Any())),
+})
+
+HOST = Record({
+    "address": Field(IPAddress(), required=True),
+    "user": Field(Str()),
+    "port": Field(Port()),
+    "groups": Field(NAMES),
+    "roles": Field(NAMES),
+    "vars": Field(MapOf(Any())),
+    "lab": Field(Record(LAB_SIZE)),
+})
+
+INVENTORY = Record({
+    "ssh": Field(SSH),
+    "run": Field(RUN),
+    "lab": Field(LAB),
+    "vars": Field(MapOf(Any())),
+    "groups": Field(MapOf(GROUP, key=Str(GROUP_NAME, describe="a group name (a-z, 0-9, _ and -)"))),
+    "hosts": Field(MapOf(HOST, key=Str(HOST_NAME, describe="a host name (a-z, 0-9 and -)")), required=True),
+})

@@ -1,0 +1,12 @@
+"""Where roles are found: the top-level `roles` package lists them."""
+
+from __future__ import annotations
+
+from functools import cache
+
+
+@cache
+def all_roles() -> dict:
+    import roles
+
+    return dict(roles.ROLES)

@@ -1,0 +1,80 @@
+"""The one place remote commands run: quoted, logged with secrets redacted, counted.
+
+Scripts travel on the command's standard input to `sh -s`, so no argument
+length limit or second layer of quoting applies, and a non-root user runs them
+through `sudo -n` (never prompting: a missing sudo rule fails clearly).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from dataclasses import dataclass
+
+from fleetfab.redact import Redactor
+from fleetfab.shell import q
+
+log = logging.getLogger("fleetfab.remote")
+
+
+@dataclass(frozen=True)
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+class RemoteError(Exception):
+    pass
+
+
+class Remote:
+    def __init__(self, name: str, connection, redactor: Redactor, sudo: bool):
+        self.name = name
+        self.connection = connection
+        self.redact = redactor
+        self.sudo = sudo
+        #: SSH round trips (exec channels) per label, for reports and benchmarks
+        self.round_trips: Counter = Counter()
+
+    def command_line(self, command: str) -> str:
+        return f"sudo -n -- sh -c {q(command)}" if self.sudo else command
+
+    def open_channel(self, command: str, label: str):
+        channel = self.connection.transport.open_session()
+        self.round_trips[label] += 1
+        channel.exec_command(self.command_line(command))
+        return channel
+
+    def run(self, script: str, label: str, what: str) -> Result:
+        """Run a shell script; `what` is what the log says instead of the script."""
+        log.debug("%s: %s: %s", self.name, label, self.redact(what))
+        channel = self.open_channel("exec sh -s", label)
+        stderr: list[bytes] = []
+        reader = threading.Thread(target=lambda: stderr.append(channel.makefile_stderr("rb").read()), daemon=True)
+        reader.start()
+        channel.sendall(script.encode())
+        channel.shutdown_write()
+        stdout = channel.makefile("rb").read()
+        code = channel.recv_exit_status()
+        reader.join()
+        channel.close()
+        result = Result(code, stdout.decode(errors="replace"), b"".join(stderr).decode(errors="replace"))
+        if not result.ok:
+            log.debug("%s: %s: exit %s: %s", self.name, label, code, self.redact(result.stderr.strip()))
+        return result
+
+    def check(self, script: str, label: str, what: str) -> Result:
+        result = self.run(script, label, what)
+        if not result.ok:
+            message = result.stderr.strip() or result.stdout.strip() or f"exit {result.exit_code}"
+            raise RemoteError(self.redact(message.splitlines()[-1] if "\n" in message else message))
+        return result
+
+    def close(self) -> None:
+        self.connection.close()

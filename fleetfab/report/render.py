@@ -1,0 +1,55 @@
+"""The end of a run, for people: the summary table and the drift table with diffs."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from fleetfab.report.model import HostReport, totals
+
+STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "drift": "yellow", "clean": "green"}
+
+
+def summary_table(reports: list[HostReport], title: str) -> Table:
+    table = Table(title=title)
+    for column in ("host", "status", "changed", "unchanged", "failed", "time"):
+        table.add_column(column, justify="right" if column not in ("host", "status") else "left")
+    for report in reports:
+        style = STATUS_STYLE.get(report.status, "")
+        table.add_row(
+            report.host, f"[{style}]{report.status}[/{style}]", str(report.changed),
+            str(report.unchanged), str(report.failed), f"{report.elapsed:.1f}s",
+        )
+    total = totals(reports)
+    table.add_section()
+    table.add_row("total", "", str(total["changed"]), str(total["unchanged"]), str(total["failed"]), "")
+    return table
+
+
+def print_errors(console: Console, reports: list[HostReport], redact) -> None:
+    for report in reports:
+        if report.error:
+            console.print(f"[bold red]{escape(report.host)}[/]: {escape(redact(report.error))}")
+        for record in report.changes:
+            if record.error:
+                console.print(f"[bold red]{escape(report.host)}[/]: {escape(record.change.resource)}: {escape(redact(record.error))}")
+
+
+def changes_table(reports: list[HostReport], redact, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("host", "role", "resource", "change"):
+        table.add_column(column)
+    for report in reports:
+        for record in report.changes:
+            change = record.change
+            table.add_row(report.host, record.role, escape(redact(change.resource)), escape(redact(change.summary)))
+    return table
+
+
+def print_diffs(console: Console, reports: list[HostReport], redact) -> None:
+    for report in reports:
+        for record in report.changes:
+            if record.change.diff:
+                console.rule(f"{report.host}: {escape(redact(record.change.resource))}", align="left")
+                console.print(escape(redact(record.change.diff)), highlight=False, end="")

@@ -1,0 +1,113 @@
+"""Single lines in files that others own, and kernel parameters."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fleetfab.resources.base import Change, Resource, lines
+from fleetfab.resources.file import replace_script
+from fleetfab.shell import q
+
+SYSCTL_FILE = "/etc/sysctl.d/90-fleetfab.conf"
+
+
+def _set_line_script(path: str, line: str, match: str) -> str:
+    """Replace the first line matching `match` (drop other matches) or append."""
+    program = (
+        'BEGIN{done=0} $0 ~ ENVIRON["FF_RE"] {if (!done) print ENVIRON["FF_LINE"]; done=1; next} '
+        '{print} END{if (!done) print ENVIRON["FF_LINE"]}'
+    )
+    p = q(path)
+    return (
+        "set -e\n"
+        f"mkdir -p \"$(dirname {p})\"; [ -e {p} ] || touch {p}\n"
+        f"tmp=$(mktemp \"$(dirname {p})/.fleetfab.XXXXXX\")\n"
+        "trap 'rm -f \"$tmp\"' EXIT\n"
+        f"FF_RE={q(match)} FF_LINE={q(line)} awk {q(program)} {p} > \"$tmp\"\n"
+        f"chown --reference={p} \"$tmp\"; chmod --reference={p} \"$tmp\"\n"
+        f"{replace_script(path)}"
+    )
+
+
+def _line_probe(path: str, match: str) -> str:
+    p = q(path)
+    return f"if [ -f {p} ]; then grep -E -- {q(match)} {p} || true; else echo '@absent'; fi"
+
+
+def _line_state(output: str, line: str) -> str:
+    """'ok', 'absent' (no file), 'missing' or 'different'."""
+    found = lines(output)
+    if found == ["@absent"]:
+        return "absent"
+    if found == [line]:
+        return "ok"
+    return "missing" if not found else "different"
+
+
+@dataclass(frozen=True)
+class Line(Resource):
+    """A line in a file; `match` (an extended regex) finds the line it replaces."""
+
+    path: str
+    line: str
+    match: str | None = None
+
+    @property
+    def pattern(self) -> str:
+        return self.match or "^" + re.escape(self.line).replace("\\ ", " ") + "$"
+
+    @property
+    def key(self) -> str:
+        return f"line {self.path}: {self.line}"
+
+    def probe(self) -> str:
+        return _line_probe(self.path, self.pattern)
+
+    def compare(self, output: str) -> Change | None:
+        state = _line_state(output, self.line)
+        if state == "ok":
+            return None
+        before = "".join(f"-{old}\n" for old in lines(output) if state == "different")
+        return self.change("update" if state == "different" else "add", f"{state}: {self.line}", before + f"+{self.line}\n")
+
+    def fix(self, change: Change) -> str:
+        return _set_line_script(self.path, self.line, self.pattern)
+
+
+@dataclass(frozen=True)
+class Sysctl(Resource):
+    """A kernel parameter, set now and kept across reboots."""
+
+    name: str
+    value: str | int
+
+    @property
+    def key(self) -> str:
+        return f"sysctl {self.name}"
+
+    @property
+    def line(self) -> str:
+        return f"{self.name} = {self.value}"
+
+    @property
+    def pattern(self) -> str:
+        return "^[[:space:]]*" + re.escape(self.name) + "[[:space:]]*="
+
+    def probe(self) -> str:
+        return f"sysctl -n {q(self.name)} 2>/dev/null | tr -s '[:space:]' ' ' || true; echo; {_line_probe(SYSCTL_FILE, self.pattern)}"
+
+    def compare(self, output: str) -> Change | None:
+        live, _, persisted = output.partition("\n")
+        problems = []
+        if live.strip() != str(self.value):
+            problems.append(f"live value {live.strip() or '(unreadable)'} -> {self.value}")
+        if _line_state(persisted, self.line) != "ok":
+            problems.append(f"not persisted in {SYSCTL_FILE}")
+        return self.change("update", "; ".join(problems)) if problems else None
+
+    def fix(self, change: Change) -> str:
+        # Only touch the live value when it differs: containers mount /proc/sys read-only.
+        setting = q(f"{self.name}={self.value}")
+        live = f"[ \"$(sysctl -n {q(self.name)} | tr -s '[:space:]' ' ')\" = {q(str(self.value))} ] || sysctl -q -w {setting}\n"
+        return _set_line_script(SYSCTL_FILE, self.line, self.pattern) + live

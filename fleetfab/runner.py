@@ -1,0 +1,108 @@
+"""A run over many hosts: in parallel, in phases, each host independent.
+
+1. connect and lock every selected host; apply (or plan) `prepare` resources;
+2. read exports from every host that publishes any;
+3. compute each host's desired state from the inventory and the exports, and
+   apply (or plan) it.
+A host that fails stops only itself; the others go on.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from fleetfab.exports import ExportBook
+from fleetfab.hostrun import HostRun
+from fleetfab.inventory.model import Host, Inventory
+from fleetfab.redact import Redactor
+from fleetfab.registry import all_roles
+from fleetfab.report.model import HostReport
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    apply: bool
+    purpose: str
+    parallel: int = 10
+
+
+@dataclass
+class RunResult:
+    reports: list[HostReport]
+    redact: Redactor
+
+
+def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
+    roles = all_roles() if roles is None else roles
+    redactor = Redactor()
+    book = ExportBook(redactor)
+    runs = [HostRun(inventory, host, roles, redactor, view, options.apply) for host in selected]
+    with ThreadPoolExecutor(max_workers=options.parallel) as pool:
+        try:
+            _each(pool, runs, lambda r: r.timed(lambda: _start(r, options)))
+            _read_exports(pool, inventory, runs, roles, redactor, view, book)
+            _each(pool, [r for r in runs if r.alive], lambda r: r.timed(lambda: r.converge("resources", book)))
+        finally:
+            _each(pool, runs, lambda r: r.close())
+    for run in runs:
+        view.finish(run.host.name, run.report)
+    return RunResult([r.report for r in runs], redactor)
+
+
+def _start(run: HostRun, options: RunOptions) -> None:
+    run.open(lock=True, purpose=options.purpose)
+    run.converge("prepare", None)
+
+
+def _each(pool: ThreadPoolExecutor, runs: list, work) -> None:
+    for future in [pool.submit(work, run) for run in runs]:
+        future.result()
+
+
+def _read_exports(pool, inventory, runs, roles, redactor, view, book) -> None:
+    """Exports come from every publishing host, selected or not (read-only)."""
+    by_name = {r.host.name: r for r in runs}
+    readers = []
+    for host in inventory.hosts.values():
+        run = by_name.get(host.name)
+        if run is not None:
+            if run.alive:
+                readers.append(run)
+        elif _publishes(inventory, host, roles):
+            readers.append(HostRun(inventory, host, roles, redactor, _Quiet(), apply=False))
+
+    def read(run: HostRun) -> None:
+        try:
+            if run.remote is None:
+                run.open(lock=False, purpose="read exports")
+            run.read_exports(book)
+        except Exception as exc:
+            from fleetfab.hostrun import describe_error
+
+            for name in run.host.roles:
+                for key in _export_keys(inventory, run.host, roles[name]):
+                    book.missing(run.host.name, name, key, describe_error(exc))
+        finally:
+            if run.host.name not in by_name:
+                run.close()
+
+    _each(pool, readers, read)
+
+
+def _export_keys(inventory, host, role) -> list[str]:
+    from fleetfab.role import RoleContext
+
+    return list(role.exports(RoleContext(inventory, host, role.name)))
+
+
+def _publishes(inventory, host, roles) -> bool:
+    return any(_export_keys(inventory, host, roles[name]) for name in host.roles)
+
+
+class _Quiet:
+    def step(self, host: str, text: str) -> None:
+        pass
+
+    def finish(self, host: str, report) -> None:
+        pass

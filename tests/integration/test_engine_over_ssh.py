@@ -1,0 +1,194 @@
+"""The engine against real sshd servers: converge, stay converged, see drift, stay safe."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from fleetfab.cli.commands import drift_exit_code
+from fleetfab.lock import HostLock
+from fleetfab.redact import Redactor
+from fleetfab.remote import Remote
+from fleetfab.report.jsonfile import report_document
+from fleetfab.report.views import PlainView
+from fleetfab.runner import RunOptions, run_fleet
+from fleetfab.ssh import connect
+from tests.integration.conftest import ROLES
+
+pytestmark = pytest.mark.integration
+
+
+def run(inventory, apply=True, hosts=None):
+    selected = inventory.select(hosts)
+    options = RunOptions(apply=apply, purpose="bootstrap" if apply else "drift", parallel=4)
+    return run_fleet(inventory, selected, options, PlainView(), roles=ROLES)
+
+
+def by_host(result):
+    return {r.host: r for r in result.reports}
+
+
+def test_bootstrap_converges_every_host(fleet, tmp_path):
+    result = run(fleet())
+    reports = by_host(result)
+    assert {r.status for r in reports.values()} == {"changed"}, [r.error for r in reports.values()]
+    assert (tmp_path / "alpha/etc/app.conf").read_text() == "greeting = hello\n"
+    assert (tmp_path / "alpha/etc/list.conf").read_text() == "enabled = yes\n"
+    assert (tmp_path / "alpha/marker").exists()
+
+
+def test_second_bootstrap_changes_nothing(fleet):
+    inventory = fleet()
+    run(inventory)
+    again = run(inventory)
+    assert [(r.host, r.changed, r.failed) for r in again.reports] == [("alpha", 0, 0), ("beta", 0, 0)]
+    assert all(r.unchanged > 0 for r in again.reports)
+
+
+def test_exports_from_one_host_reach_the_others(fleet, tmp_path):
+    run(fleet())
+    peers = (tmp_path / "alpha/etc/peers").read_text().split()
+    assert len(peers) == 2 and any("alpha" in p for p in peers) and any("beta" in p for p in peers)
+
+
+def test_handler_runs_once_and_only_when_notified(fleet, tmp_path):
+    run(fleet())
+    run(fleet())
+    assert (tmp_path / "alpha/handler.log").read_text() == "reloaded\n"
+    run(fleet(greeting="bonjour"))
+    assert (tmp_path / "alpha/handler.log").read_text() == "reloaded\nreloaded\n"
+
+
+def test_drift_sees_a_file_edited_by_hand_and_shows_its_diff(fleet, tmp_path):
+    inventory = fleet()
+    run(inventory)
+    (tmp_path / "beta/etc/app.conf").write_text("greeting = edited by hand\n")
+    result = run(inventory, apply=False)
+    reports = by_host(result)
+    assert reports["alpha"].changes == []
+    [record] = reports["beta"].changes
+    assert record.change.resource.endswith("beta/etc/app.conf")
+    assert "-greeting = edited by hand" in record.change.diff and "+greeting = hello" in record.change.diff
+    assert drift_exit_code(result.reports) == 2
+
+
+def test_drift_changes_nothing_on_the_host(fleet, tmp_path):
+    inventory = fleet()
+    run(inventory)
+    (tmp_path / "alpha/etc/list.conf").write_text("enabled = no\n")
+    (tmp_path / "alpha/marker").unlink()
+    result = run(inventory, apply=False)
+    assert len(by_host(result)["alpha"].changes) == 2
+    assert (tmp_path / "alpha/etc/list.conf").read_text() == "enabled = no\n"
+    assert not (tmp_path / "alpha/marker").exists()
+
+
+def test_clean_fleet_has_drift_exit_code_zero(fleet):
+    inventory = fleet()
+    run(inventory)
+    assert drift_exit_code(run(inventory, apply=False).reports) == 0
+
+
+def test_a_file_that_fails_validation_is_not_installed(fleet, tmp_path):
+    run(fleet())
+    result = run(fleet(greeting="hello\nbroken"), hosts="alpha")
+    # the rendered file still passes the grep validator; break the validator instead
+    assert by_host(result)["alpha"].status in ("changed", "ok")
+    before = (tmp_path / "alpha/etc/app.conf").read_text()
+    from tests.integration import sandbox_role
+
+    original = sandbox_role.Sandbox.resources
+
+    def broken(self, ctx):
+        for resource in original(self, ctx):
+            if resource.key.endswith("app.conf"):
+                resource = type(resource)(resource.path, "nonsense\n", validate="grep -q '^greeting' %s")
+            yield resource
+
+    sandbox_role.Sandbox.resources = broken
+    try:
+        result = run(fleet(), hosts="alpha")
+    finally:
+        sandbox_role.Sandbox.resources = original
+    report = by_host(result)["alpha"]
+    assert report.status == "failed"
+    assert "validation failed" in report.changes[-1].error
+    assert (tmp_path / "alpha/etc/app.conf").read_text() == before
+
+
+def test_secrets_never_appear_in_plans_or_json(fleet, tmp_path):
+    run(fleet(token="first-secret-token-41"))
+    result = run(fleet(token="very-secret-token-42"), apply=False)
+    document = json.dumps(report_document("drift", result.reports, result.redact, 2))
+    assert "very-secret-token-42" not in document and "first-secret-token-41" not in document
+    assert "secret content, not shown" in document
+
+
+def test_secret_files_are_written_with_their_mode(fleet, tmp_path):
+    run(fleet(token="very-secret-token-42"))
+    token = tmp_path / "alpha/etc/token"
+    assert token.read_text() == "very-secret-token-42\n"
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
+
+
+def test_drift_before_the_first_bootstrap_is_an_error_not_a_guess(fleet):
+    result = run(fleet(), apply=False)
+    assert all("not present on the host yet" in r.error for r in result.reports)
+    assert drift_exit_code(result.reports) == 1
+
+
+def test_unknown_host_key_is_refused(fleet, tmp_path):
+    result = run(fleet(known=False))
+    for report in result.reports:
+        assert "unknown host key" in report.error
+    assert not (tmp_path / "alpha").exists()
+
+
+def test_trust_on_first_use_records_the_key(fleet, tmp_path):
+    result = run(fleet(known=False, trust_on_first_use=True))
+    assert all(r.status == "changed" for r in result.reports)
+    assert (tmp_path / "known_hosts").read_text().count("ssh-ed25519") == 2
+
+
+def test_a_changed_host_key_is_refused_even_with_trust_on_first_use(fleet, tmp_path, sshd):
+    inventory = fleet(trust_on_first_use=True)
+    other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMzHfmiU9CqGOqFSmDYvzzsP4J9oBdrFJmTeZqY2Hnq6"
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{sshd['ports'][0]} {other}\n")
+    result = run(inventory)
+    assert "host key CHANGED" in by_host(result)["alpha"].error
+
+
+def test_a_second_run_is_refused_while_the_lock_is_held(fleet, tmp_path):
+    inventory = fleet()
+    host = inventory.hosts["alpha"]
+    remote = Remote("alpha", connect(host, inventory.ssh), Redactor(), sudo=False)
+    holder = HostLock(remote, exclusive=True, purpose="bootstrap")
+    holder.acquire()
+    try:
+        result = run(inventory, hosts="alpha")
+    finally:
+        holder.release()
+        remote.close()
+    error = by_host(result)["alpha"].error
+    assert "another fleetfab run holds the lock" in error and "bootstrap by" in error
+    assert not (tmp_path / "alpha/etc").exists()
+
+
+def test_one_unreachable_host_does_not_stop_the_others(fleet, tmp_path):
+    inventory = fleet()
+    dead = inventory.hosts["beta"].__class__(**{**inventory.hosts["beta"].__dict__, "port": 1})
+    inventory.hosts["beta"] = dead
+    result = run(inventory, hosts="alpha,beta")
+    reports = by_host(result)
+    assert reports["beta"].status == "failed" and "unreachable" in reports["beta"].error
+    assert reports["alpha"].error == "" or "beta" in reports["alpha"].error
+
+
+def test_reads_take_one_round_trip_per_role_phase(fleet):
+    inventory = fleet()
+    run(inventory)
+    result = run(inventory, apply=False)
+    for report in result.reports:
+        assert report.round_trips == {"lock": 1, "sandbox": 2, "exports": 1}
