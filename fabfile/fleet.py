@@ -15,10 +15,12 @@ def _finish(code: int) -> None:
     "dry": "show the plan, with diffs, and change nothing",
     "json": "also write the run's report as JSON to this path",
     "parallel": "hosts worked on at once (default: the inventory's run.parallel)",
+    "force": "apply changes a role refuses by default (for example rewriting most of a DNS zone)",
 })
-def bootstrap(c, dry=False, json=None, parallel=None):
+def bootstrap(c, dry=False, json=None, parallel=None, force=False):
     """Bring the selected hosts (-H names or groups; default all) to what the inventory says."""
-    _finish(commands.bootstrap(selected_hosts(c), dry=dry, json_path=json, parallel=int(parallel) if parallel else None))
+    parallel = int(parallel) if parallel else None
+    _finish(commands.bootstrap(selected_hosts(c), dry=dry, json_path=json, parallel=parallel, force=force))
 
 
 @task(help={

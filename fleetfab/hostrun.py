@@ -24,7 +24,8 @@ class StopHost(Exception):
 
 
 class HostRun:
-    def __init__(self, inventory: "Inventory", host: "Host", roles: dict, redactor: "Redactor", view, apply: bool):
+    def __init__(self, inventory: "Inventory", host: "Host", roles: dict, redactor: "Redactor", view, apply: bool, force: bool = False):
+        self.force = force
         self.inventory = inventory
         self.host = host
         self.roles = roles
@@ -64,7 +65,7 @@ class HostRun:
     def converge(self, phase: str, exports: ExportBook | None) -> None:
         for name in self.host.roles:
             role = self.roles[name]
-            ctx = RoleContext(self.inventory, self.host, name, exports)
+            ctx = RoleContext(self.inventory, self.host, name, exports, force=self.force)
             resources = list(role.prepare(ctx) if phase == "prepare" else role.resources(ctx))
             if resources:
                 self.converge_role(name, resources)

@@ -66,11 +66,13 @@ class Export:
 class RoleContext:
     """Everything a role may look at for one host: the inventory and exports."""
 
-    def __init__(self, inventory: "Inventory", host: "Host", role: str, exports: "ExportBook | None" = None):
+    def __init__(self, inventory: "Inventory", host: "Host", role: str, exports: "ExportBook | None" = None, force: bool = False):
         self.inventory = inventory
         self.host = host
         self.role = role
         self._exports = exports
+        #: the operator asked to override a role's safety refusals (--force)
+        self.force = force
 
     @property
     def settings(self) -> dict:

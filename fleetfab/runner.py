@@ -25,6 +25,7 @@ class RunOptions:
     apply: bool
     purpose: str
     parallel: int = 10
+    force: bool = False
 
 
 @dataclass
@@ -37,7 +38,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     roles = all_roles() if roles is None else roles
     redactor = Redactor()
     book = ExportBook(redactor)
-    runs = [HostRun(inventory, host, roles, redactor, view, options.apply) for host in selected]
+    runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force) for host in selected]
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
         try:
             _each(pool, runs, lambda r: r.timed(lambda: _start(r, options)))

@@ -38,13 +38,13 @@ def parallelism(inventory: Inventory, override: int | None) -> int:
     return override or (int(env) if env else inventory.parallel)
 
 
-def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None) -> int:
+def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None, force: bool = False) -> int:
     out, err = consoles()
     loaded = load_or_explain(err, hosts)
     if loaded is None:
         return exitcodes.FAILED
     inventory, selected = loaded
-    options = RunOptions(apply=not dry, purpose="bootstrap", parallel=parallelism(inventory, parallel))
+    options = RunOptions(apply=not dry, purpose="bootstrap", parallel=parallelism(inventory, parallel), force=force)
     with make_view([h.name for h in selected], out) as view:
         result = run_fleet(inventory, selected, options, view)
     reports, redact = result.reports, result.redact
