@@ -1,14 +1,11 @@
-"""fleetfab's `fab` tasks. The inventory is $FLEETFAB_INVENTORY (default inventory/hosts.yml)."""
+"""fleetfab's `fab` tasks. The inventory is $FLEETFAB_INVENTORY (default inventory/hosts.yml).
+
+`fabric.yaml` beside this package makes -H select inventory hosts and groups.
+"""
 
 from invoke import Collection
 
-from fabfile import fleet
+from fabfile import fleet, lab
 
 ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory)
-try:
-    from fabfile import lab
-except ImportError:  # the lab tasks need nothing more than the engine; see fabfile/lab.py
-    lab = None
-if lab is not None:
-    ns.add_collection(Collection.from_module(lab), name="lab")
-ns.configure({"tasks": {"executor_class": "fleetfab.cli.executor.FleetExecutor"}})
+ns.add_collection(Collection.from_module(lab), name="lab")

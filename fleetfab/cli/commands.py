@@ -17,8 +17,16 @@ from fleetfab.report.views import make_view
 from fleetfab.runner import RunOptions, run_fleet
 
 
+#: logs and cron mail are read later, in a wider window than a default terminal
+LOG_WIDTH = 160
+
+
 def consoles() -> tuple[Console, Console]:
-    return Console(highlight=False), Console(stderr=True, highlight=False)
+    out, err = Console(highlight=False), Console(stderr=True, highlight=False)
+    for console in (out, err):
+        if not console.is_terminal:
+            console.width = LOG_WIDTH
+    return out, err
 
 
 def load_or_explain(err: Console, hosts: str | None = None) -> tuple[Inventory, list] | None:
@@ -28,7 +36,8 @@ def load_or_explain(err: Console, hosts: str | None = None) -> tuple[Inventory, 
         return inventory, inventory.select(hosts)
     except InputError as exc:
         for problem in exc.problems:
-            err.print(str(problem), markup=False, highlight=False)
+            # one unwrapped line each, so editors and grep can jump to it
+            print(problem, file=sys.stderr)
         err.print(f"{len(exc.problems)} problem(s); nothing was contacted.", style="bold red")
         return None
 

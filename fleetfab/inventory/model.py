@@ -87,6 +87,6 @@ class Inventory:
                 unknown.append(name)
         if unknown:
             raise SelectionError(
-                [Problem(str(self.path), 0, "-H", f"{n!r} is neither a host nor a group of this inventory") for n in unknown]
+                [Problem("-H", 0, name, f"neither a host nor a group of {self.path}") for name in unknown]
             )
         return [h for h in self.hosts.values() if h.name in chosen]
