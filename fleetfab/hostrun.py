@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import TYPE_CHECKING
+
+import paramiko
 
 from fleetfab.exports import ExportBook
 from fleetfab.facts import batch_script, new_boundary, split_output
@@ -148,10 +151,7 @@ class HostRun:
 
 
 def describe_error(exc: Exception) -> str:
-    import socket
-
-    import paramiko
-
+    """One line an operator can act on, for the failures that are common."""
     if isinstance(exc, paramiko.BadHostKeyException):
         return f"host key CHANGED for {exc.hostname}: refusing to connect (possible man-in-the-middle)"
     if isinstance(exc, paramiko.AuthenticationException):

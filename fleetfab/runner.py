@@ -13,11 +13,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fleetfab.exports import ExportBook
-from fleetfab.hostrun import HostRun
+from fleetfab.hostrun import HostRun, describe_error
 from fleetfab.inventory.model import Host, Inventory
 from fleetfab.redact import Redactor
 from fleetfab.registry import all_roles
 from fleetfab.report.model import HostReport
+from fleetfab.role import RoleContext
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,6 @@ def _read_exports(pool, inventory, runs, roles, redactor, view, book) -> None:
                 run.open(lock=False, purpose="read exports")
             run.read_exports(book)
         except Exception as exc:
-            from fleetfab.hostrun import describe_error
-
             for name in run.host.roles:
                 for key in _export_keys(inventory, run.host, roles[name]):
                     book.missing(run.host.name, name, key, describe_error(exc))
@@ -92,8 +91,6 @@ def _read_exports(pool, inventory, runs, roles, redactor, view, book) -> None:
 
 
 def _export_keys(inventory, host, role) -> list[str]:
-    from fleetfab.role import RoleContext
-
     return list(role.exports(RoleContext(inventory, host, role.name)))
 
 

@@ -33,7 +33,9 @@ class HostReport:
 
     @property
     def failed(self) -> int:
-        return sum(1 for c in self.changes if c.status == FAILED) + (1 if self.error and not self.has_failed_change else 0)
+        """Failed changes; a host that failed outside any change counts as one."""
+        failed_changes = sum(1 for c in self.changes if c.status == FAILED)
+        return failed_changes or (1 if self.error else 0)
 
     @property
     def has_failed_change(self) -> bool:

@@ -39,8 +39,8 @@ class LiveView:
     def __init__(self, hosts: list[str], console: Console):
         self.rows = {host: "waiting" for host in hosts}
         self.started = time.monotonic()
-        self.live = Live(self._table(), console=console, refresh_per_second=8, transient=True)
         self._lock = threading.Lock()
+        self.live = Live(self._table(), console=console, refresh_per_second=8, transient=True)
 
     def __enter__(self):
         self.live.__enter__()
@@ -50,10 +50,10 @@ class LiveView:
         return self.live.__exit__(*exc)
 
     def _table(self) -> Table:
-        table = Table(title=f"fleetfab  {time.monotonic() - getattr(self, 'started', time.monotonic()):.0f}s", expand=False)
+        table = Table(title=f"fleetfab  {time.monotonic() - self.started:.0f}s", expand=False)
         table.add_column("host")
         table.add_column("step")
-        for host, step in getattr(self, "rows", {}).items():
+        for host, step in self.rows.items():
             table.add_row(host, step)
         return table
 
