@@ -40,4 +40,24 @@ class Service(Resource):
         return self.change(" ".join(steps), " and ".join(steps)) if steps else None
 
     def fix(self, change: Change) -> str:
-        return "set -e\n" + "".join(f"systemctl {step} {q(self.name)}\n" for step in change.action.split())
+        unit = q(self.name)
+        # A unit file or drop-in written earlier in this run is only seen after a reload.
+        script = f"set -e\n[ \"$(systemctl show -p NeedDaemonReload --value {unit})\" != yes ] || systemctl daemon-reload\n"
+        script += "".join(f"systemctl {step} {unit}\n" for step in change.action.split())
+        if self.running:
+            script += started_check(self.name)
+        return script
+
+
+def started_check(name: str) -> str:
+    """Fail when a start 'succeeded' without the unit running.
+
+    systemd skips a unit whose conditions fail (timesyncd in a container) and
+    still reports success; without this check every run would start it again.
+    """
+    unit = q(name)
+    return (
+        f"if ! systemctl is-active --quiet {unit}; then\n"
+        f"  echo \"{name} is not running after start: $(systemctl show -p ActiveState -p SubState -p ConditionResult {unit} | tr '\\n' ' ')\" >&2\n"
+        f"  systemctl status --no-pager -n 5 {unit} >&2 || true\n  exit 1\nfi\n"
+    )
