@@ -13,7 +13,7 @@ from fleetfab.facts import batch_script, new_boundary, split_output
 from fleetfab.lock import HostLock
 from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED, FAILED, ChangeRecord, HostReport
-from fleetfab.role import RoleContext
+from fleetfab.role import Export, RoleContext
 from fleetfab.ssh import connect
 
 if TYPE_CHECKING:
@@ -48,13 +48,21 @@ class HostRun:
     # -- connection ------------------------------------------------------
 
     def open(self, lock: bool, purpose: str) -> None:
+        """Connect, and ask for the host lock without waiting for the answer.
+
+        Reading is harmless, so the first read goes out beside the lock
+        request; nothing is changed before `confirm_lock`.
+        """
         self.view.step(self.host.name, "connecting")
         connection = connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
         if lock:
-            self.view.step(self.host.name, "locking")
             self.lock = HostLock(self.remote, exclusive=self.apply, purpose=purpose)
-            self.lock.acquire()
+            self.lock.request()
+
+    def confirm_lock(self) -> None:
+        if self.lock is not None:
+            self.lock.confirm()
 
     def close(self) -> None:
         if self.lock is not None:
@@ -65,21 +73,48 @@ class HostRun:
 
     # -- phases ------------------------------------------------------------
 
-    def converge(self, phase: str, exports: ExportBook | None) -> None:
-        for name in self.host.roles:
-            role = self.roles[name]
-            ctx = RoleContext(self.inventory, self.host, name, exports, force=self.force)
-            resources = list(role.prepare(ctx) if phase == "prepare" else role.resources(ctx))
-            if resources:
-                self.converge_role(name, resources)
-            if phase == "resources":
-                self.run_handlers(name, role.handlers(ctx))
+    def prepare(self, book: ExportBook) -> None:
+        """Phase 1: every role's `prepare` resources and this host's exports, in one read."""
+        contexts = self.contexts(None)
+        items = [(name, list(self.roles[name].prepare(ctx))) for name, ctx in contexts]
+        items = [(name, resources) for name, resources in items if resources]
+        wanted = self.export_specs(contexts)
+        probes = [r.probe() for _, resources in items for r in resources]
+        outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
+        self.confirm_lock()
+        changed = self.converge_roles(items, outputs[: len(probes)])
+        export_outputs = outputs[len(probes):]
+        if changed and wanted:
+            export_outputs = self.read("exports", [export_probe(e) for _, _, e in wanted])
+        self.store_exports(book, wanted, export_outputs)
 
-    def converge_role(self, role: str, resources: list["Resource"]) -> None:
-        for resource in resources:
-            self.redact.add(*resource.secrets())
-        self.view.step(self.host.name, f"{role}: reading {len(resources)} resources")
-        outputs = self.read(role, [r.probe() for r in resources])
+    def converge(self, exports: ExportBook) -> None:
+        """Phase 3: every role's desired state, read in one batch, applied role by role."""
+        contexts = self.contexts(exports)
+        items = [(name, list(self.roles[name].resources(ctx))) for name, ctx in contexts]
+        outputs = self.read("read", [r.probe() for _, resources in items for r in resources])
+        changed = self.converge_roles(items, outputs)
+        for name, ctx in contexts:
+            changed |= self.run_handlers(name, self.roles[name].handlers(ctx))
+
+    def contexts(self, exports: ExportBook | None) -> list[tuple[str, RoleContext]]:
+        return [(name, RoleContext(self.inventory, self.host, name, exports, force=self.force)) for name in self.host.roles]
+
+    def converge_roles(self, items: list[tuple[str, list["Resource"]]], outputs: list[str]) -> bool:
+        """Plan (and apply) each role in order; True if anything was changed.
+
+        The batched read happened before any change: once an earlier role
+        changed the host, a later role is read again before it is applied.
+        """
+        changed = False
+        for name, resources in items:
+            mine, outputs = outputs[: len(resources)], outputs[len(resources):]
+            if changed and self.apply:
+                mine = self.read(name, [r.probe() for r in resources])
+            changed |= self.converge_role(name, resources, mine)
+        return changed
+
+    def converge_role(self, role: str, resources: list["Resource"], outputs: list[str]) -> bool:
         pending = []
         for resource, output in zip(resources, outputs):
             change = resource.compare(output)
@@ -91,8 +126,13 @@ class HostRun:
         if self.apply:
             for resource, record in pending:
                 self.apply_change(resource, record)
+        return self.apply and bool(pending)
 
     def read(self, label: str, probes: list[str]) -> list[str]:
+        """The output of each probe, all from one SSH round trip."""
+        if not probes:
+            return []
+        self.view.step(self.host.name, f"reading {len(probes)} probes")
         boundary = new_boundary()
         result = self.remote.check(batch_script(probes, boundary), label, f"read {len(probes)} probes")
         return split_output(result.stdout, boundary, len(probes))
@@ -108,8 +148,9 @@ class HostRun:
         record.status = APPLIED
         self.notified.extend(n for n in resource.notify if n not in self.notified)
 
-    def run_handlers(self, role: str, handlers: dict[str, str]) -> None:
+    def run_handlers(self, role: str, handlers: dict[str, str]) -> bool:
         """Run, once per run, each handler of this role that a change notified."""
+        ran = False
         for name, command in handlers.items():
             if name not in self.notified or name in self.fired or not self.apply:
                 continue
@@ -117,20 +158,24 @@ class HostRun:
             self.view.step(self.host.name, f"{role}: handler {name}")
             result = self.remote.run(f"set -e\n{command}\n", role, f"handler {name}")
             self.report.handlers.append(name)
+            ran = True
             if not result.ok:
                 self.report.error = self.redact(f"handler {name!r} failed: {result.stderr.strip() or result.exit_code}")
                 raise StopHost(self.report.error)
+        return ran
+
+    # -- exports -------------------------------------------------------------
+
+    def export_specs(self, contexts) -> list[tuple[str, str, Export]]:
+        return [(name, key, export) for name, ctx in contexts for key, export in self.roles[name].exports(ctx).items()]
 
     def read_exports(self, book: ExportBook) -> None:
-        wanted = []
-        for name in self.host.roles:
-            ctx = RoleContext(self.inventory, self.host, name)
-            wanted += [(name, key, export) for key, export in self.roles[name].exports(ctx).items()]
-        if not wanted:
-            return
-        self.view.step(self.host.name, "reading exports")
-        probes = [f"{export.command}\necho \"@exit $?\"" for _, _, export in wanted]
-        for (role, key, export), output in zip(wanted, self.read("exports", probes)):
+        """Exports alone, for a host that is not part of the run."""
+        wanted = self.export_specs(self.contexts(None))
+        self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
+
+    def store_exports(self, book: ExportBook, wanted, outputs: list[str]) -> None:
+        for (role, key, export), output in zip(wanted, outputs):
             value, _, status = output.rstrip("\n").rpartition("\n")
             if status == "@exit 0" and value.strip():
                 book.put(self.host.name, role, key, value.strip(), secret=export.secret)
@@ -148,6 +193,11 @@ class HostRun:
             self.report.error = self.redact(describe_error(exc))
         finally:
             self.report.elapsed += time.monotonic() - started
+
+
+def export_probe(export: Export) -> str:
+    """The export's command, then its exit status on a line of its own."""
+    return f"{export.command}\necho \"@exit $?\""
 
 
 def describe_error(exc: Exception) -> str:

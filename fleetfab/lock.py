@@ -45,14 +45,22 @@ class HostLock:
         self.channel = None
 
     def acquire(self) -> None:
-        channel = self.remote.open_channel(lock_script(self.exclusive, holder_text(self.purpose)), "lock")
-        answer = channel.makefile("rb")
+        self.request()
+        self.confirm()
+
+    def request(self) -> None:
+        """Ask for the lock; the answer is read by `confirm`."""
+        self.channel = self.remote.open_channel(lock_script(self.exclusive, holder_text(self.purpose)), "lock")
+
+    def confirm(self) -> None:
+        """Wait for the answer: held, or refused with the holder's name."""
+        answer = self.channel.makefile("rb")
         reply = answer.readline().decode().strip()
         if reply == "LOCKED":
-            self.channel = channel
             return
         rest = answer.read().decode().strip()
-        channel.close()
+        self.channel.close()
+        self.channel = None
         if reply == "BUSY":
             raise HostLocked(f"another fleetfab run holds the lock on this host: {rest or 'holder unknown'}")
         raise HostLocked(f"could not take the host lock ({LOCK_FILE}): {reply or 'no answer'} {rest}".strip())

@@ -1,7 +1,8 @@
 """A run over many hosts: in parallel, in phases, each host independent.
 
-1. connect and lock every selected host; apply (or plan) `prepare` resources;
-2. read exports from every host that publishes any;
+1. connect and lock every selected host; apply (or plan) `prepare` resources
+   and read the host's exports (one read for both);
+2. read the exports of publishing hosts outside the run;
 3. compute each host's desired state from the inventory and the exports, and
    apply (or plan) it.
 A host that fails stops only itself; the others go on.
@@ -42,9 +43,9 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force) for host in selected]
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
         try:
-            _each(pool, runs, lambda r: r.timed(lambda: _start(r, options)))
-            _read_exports(pool, inventory, runs, roles, redactor, view, book)
-            _each(pool, [r for r in runs if r.alive], lambda r: r.timed(lambda: r.converge("resources", book)))
+            _each(pool, runs, lambda r: r.timed(lambda: _start(r, options, book)))
+            _read_other_exports(pool, inventory, runs, roles, redactor, book)
+            _each(pool, [r for r in runs if r.alive], lambda r: r.timed(lambda: r.converge(book)))
         finally:
             _each(pool, runs, lambda r: r.close())
     for run in runs:
@@ -52,9 +53,9 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     return RunResult([r.report for r in runs], redactor)
 
 
-def _start(run: HostRun, options: RunOptions) -> None:
+def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:
     run.open(lock=True, purpose=options.purpose)
-    run.converge("prepare", None)
+    run.prepare(book)
 
 
 def _each(pool: ThreadPoolExecutor, runs: list, work) -> None:
@@ -62,30 +63,28 @@ def _each(pool: ThreadPoolExecutor, runs: list, work) -> None:
         future.result()
 
 
-def _read_exports(pool, inventory, runs, roles, redactor, view, book) -> None:
-    """Exports come from every publishing host, selected or not (read-only)."""
-    by_name = {r.host.name: r for r in runs}
-    readers = []
-    for host in inventory.hosts.values():
-        run = by_name.get(host.name)
-        if run is not None:
-            if run.alive:
-                readers.append(run)
-        elif _publishes(inventory, host, roles):
-            readers.append(HostRun(inventory, host, roles, redactor, _Quiet(), apply=False))
+def _read_other_exports(pool, inventory, runs, roles, redactor, book) -> None:
+    """Exports of publishing hosts outside the run, read-only and unlocked.
+
+    Selected hosts published theirs in their own first phase.
+    """
+    selected = {r.host.name for r in runs}
+    readers = [
+        HostRun(inventory, host, roles, redactor, _Quiet(), apply=False)
+        for host in inventory.hosts.values()
+        if host.name not in selected and _publishes(inventory, host, roles)
+    ]
 
     def read(run: HostRun) -> None:
         try:
-            if run.remote is None:
-                run.open(lock=False, purpose="read exports")
+            run.open(lock=False, purpose="read exports")
             run.read_exports(book)
         except Exception as exc:
             for name in run.host.roles:
                 for key in _export_keys(inventory, run.host, roles[name]):
                     book.missing(run.host.name, name, key, describe_error(exc))
         finally:
-            if run.host.name not in by_name:
-                run.close()
+            run.close()
 
     _each(pool, readers, read)
 

@@ -52,4 +52,5 @@ def print_diffs(console: Console, reports: list[HostReport], redact) -> None:
         for record in report.changes:
             if record.change.diff:
                 console.rule(f"{report.host}: {escape(redact(record.change.resource))}", align="left")
-                console.print(escape(redact(record.change.diff)), highlight=False, end="")
+                diff = redact(record.change.diff)
+                console.print(escape(diff if diff.endswith("\n") else diff + "\n"), highlight=False, end="")
