@@ -44,6 +44,9 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
         try:
             _each(pool, runs, lambda r: r.timed(lambda: _start(r, options, book)))
+            for run in runs:
+                if not run.alive:
+                    _missing_exports(inventory, run.host, roles, book, f"{run.host.name} failed: {run.report.error}")
             _read_other_exports(pool, inventory, runs, roles, redactor, book)
             _each(pool, [r for r in runs if r.alive], lambda r: r.timed(lambda: r.converge(book)))
         finally:
@@ -80,13 +83,17 @@ def _read_other_exports(pool, inventory, runs, roles, redactor, book) -> None:
             run.open(lock=False, purpose="read exports")
             run.read_exports(book)
         except Exception as exc:
-            for name in run.host.roles:
-                for key in _export_keys(inventory, run.host, roles[name]):
-                    book.missing(run.host.name, name, key, describe_error(exc))
+            _missing_exports(inventory, run.host, roles, book, describe_error(exc))
         finally:
             run.close()
 
     _each(pool, readers, read)
+
+
+def _missing_exports(inventory, host, roles, book, why: str) -> None:
+    for name in host.roles:
+        for key in _export_keys(inventory, host, roles[name]):
+            book.missing(host.name, name, key, why)
 
 
 def _export_keys(inventory, host, role) -> list[str]:

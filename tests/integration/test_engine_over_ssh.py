@@ -192,3 +192,18 @@ def test_drift_reads_a_converged_host_in_two_round_trips_besides_the_lock(fleet)
     result = run(inventory, apply=False)
     for report in result.reports:
         assert report.round_trips == {"lock": 1, "read": 2}
+
+
+def test_peers_of_a_locked_host_say_why_its_exports_are_missing(fleet):
+    inventory = fleet()
+    run(inventory)
+    host = inventory.hosts["alpha"]
+    remote = Remote("alpha", connect(host, inventory.ssh), Redactor(), sudo=False)
+    holder = HostLock(remote, exclusive=True, purpose="bootstrap")
+    holder.acquire()
+    try:
+        result = run(inventory)
+    finally:
+        holder.release()
+        remote.close()
+    assert "alpha failed: another fleetfab run holds the lock" in by_host(result)["beta"].error
