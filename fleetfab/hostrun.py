@@ -12,7 +12,7 @@ from fleetfab.exports import ExportBook
 from fleetfab.facts import batch_script, new_boundary, split_output
 from fleetfab.lock import HostLock
 from fleetfab.remote import Remote
-from fleetfab.report.model import APPLIED, FAILED, ChangeRecord, HostReport
+from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
 from fleetfab.ssh import connect
 
@@ -182,15 +182,23 @@ class HostRun:
             else:
                 book.missing(self.host.name, role, key, "not present on the host yet (bootstrap it first)")
 
+    def skip_pending(self) -> None:
+        """Changes a stopped apply run never reached are not 'changed'."""
+        if self.apply:
+            for record in self.report.changes:
+                if record.status == PLANNED:
+                    record.status = SKIPPED
+
     def timed(self, work) -> None:
         """Run a phase, recording its time and turning any failure into the report's error."""
         started = time.monotonic()
         try:
             work()
         except StopHost:
-            pass
+            self.skip_pending()
         except Exception as exc:  # one host's failure must never stop the others
             self.report.error = self.redact(describe_error(exc))
+            self.skip_pending()
         finally:
             self.report.elapsed += time.monotonic() - started
 

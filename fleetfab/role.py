@@ -47,8 +47,8 @@ class Role:
     def resources(self, ctx: "RoleContext") -> Iterable["Resource"]:
         return ()
 
-    def handlers(self, ctx: "RoleContext") -> dict[str, "Resource"]:
-        """Actions that run once, after the role, if a resource notified them."""
+    def handlers(self, ctx: "RoleContext") -> dict[str, str]:
+        """Shell commands that run once, after the role, if a resource notified them."""
         return {}
 
 

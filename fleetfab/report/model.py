@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from fleetfab.resources.base import Change
 
 PLANNED, APPLIED, FAILED = "planned", "applied", "failed"
+#: a change a run meant to apply but did not reach, because an earlier one failed
+SKIPPED = "skipped"
 
 
 @dataclass
@@ -46,6 +48,10 @@ class HostReport:
         return sum(1 for c in self.changes if c.status in (APPLIED, PLANNED))
 
     @property
+    def skipped(self) -> int:
+        return sum(1 for c in self.changes if c.status == SKIPPED)
+
+    @property
     def status(self) -> str:
         if self.error or self.has_failed_change:
             return "failed"
@@ -58,6 +64,7 @@ class HostReport:
             "changed": self.changed,
             "unchanged": self.unchanged,
             "failed": self.failed,
+            "skipped": self.skipped,
             "changes": [c.as_dict(redact) for c in self.changes],
             "handlers": self.handlers,
             "elapsed": round(self.elapsed, 3),
@@ -70,6 +77,7 @@ def totals(reports: list[HostReport]) -> dict[str, int]:
         "changed": sum(r.changed for r in reports),
         "unchanged": sum(r.unchanged for r in reports),
         "failed": sum(r.failed for r in reports),
+        "skipped": sum(r.skipped for r in reports),
         "hosts": len(reports),
         "hosts_failed": sum(1 for r in reports if r.status == "failed"),
     }

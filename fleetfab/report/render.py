@@ -12,18 +12,19 @@ STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "drift
 
 
 def summary_table(reports: list[HostReport], title: str) -> Table:
+    skipped = any(r.skipped for r in reports)
+    columns = ["host", "status", "changed", "unchanged", "failed"] + (["skipped"] if skipped else []) + ["time"]
     table = Table(title=title)
-    for column in ("host", "status", "changed", "unchanged", "failed", "time"):
+    for column in columns:
         table.add_column(column, justify="right" if column not in ("host", "status") else "left")
     for report in reports:
         style = STATUS_STYLE.get(report.status, "")
-        table.add_row(
-            report.host, f"[{style}]{report.status}[/{style}]", str(report.changed),
-            str(report.unchanged), str(report.failed), f"{report.elapsed:.1f}s",
-        )
+        counts = [report.changed, report.unchanged, report.failed] + ([report.skipped] if skipped else [])
+        table.add_row(report.host, f"[{style}]{report.status}[/{style}]", *map(str, counts), f"{report.elapsed:.1f}s")
     total = totals(reports)
     table.add_section()
-    table.add_row("total", "", str(total["changed"]), str(total["unchanged"]), str(total["failed"]), "")
+    counts = [total["changed"], total["unchanged"], total["failed"]] + ([total["skipped"]] if skipped else [])
+    table.add_row("total", "", *map(str, counts), "")
     return table
 
 
