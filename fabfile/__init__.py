@@ -5,7 +5,8 @@
 
 from invoke import Collection
 
-from fabfile import fleet, lab
+from fabfile import fleet, lab, wireguard
 
-ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory)
+ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory, fleet.roles)
 ns.add_collection(Collection.from_module(lab), name="lab")
+ns.add_collection(Collection.from_module(wireguard), name="wireguard")

@@ -36,3 +36,9 @@ def drift(c, json=None, parallel=None):
 def inventory(c):
     """Validate the inventory and list its hosts, groups and roles."""
     _finish(commands.show_inventory())
+
+
+@task(help={"name": "only this role"})
+def roles(c, name=None):
+    """Document every role's settings (kind, default, meaning), from the schemas."""
+    _finish(commands.show_roles(name))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import paramiko
 
-from fleetfab.exports import ExportBook
+from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import batch_script, new_boundary, split_output
 from fleetfab.lock import HostLock
 from fleetfab.remote import Remote
@@ -81,21 +81,37 @@ class HostRun:
         wanted = self.export_specs(contexts)
         probes = [r.probe() for _, resources in items for r in resources]
         outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
+        # Kept even if the lock is refused: as good as an unselected host's unlocked read.
+        self.store_exports(book, wanted, outputs[len(probes):])
         self.confirm_lock()
-        changed = self.converge_roles(items, outputs[: len(probes)])
-        export_outputs = outputs[len(probes):]
-        if changed and wanted:
-            export_outputs = self.read("exports", [export_probe(e) for _, _, e in wanted])
-        self.store_exports(book, wanted, export_outputs)
+        if self.converge_roles(items, outputs[: len(probes)]) and wanted:
+            self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
 
     def converge(self, exports: ExportBook) -> None:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
         contexts = self.contexts(exports)
-        items = [(name, list(self.roles[name].resources(ctx))) for name, ctx in contexts]
+        items, blocked = self.desired_states(contexts)
         outputs = self.read("read", [r.probe() for _, resources in items for r in resources])
-        changed = self.converge_roles(items, outputs)
+        self.converge_roles(items, outputs)
+        for name, ctx in contexts[: len(items)]:
+            self.run_handlers(name, self.roles[name].handlers(ctx))
+        if blocked:
+            self.report.error = self.redact(blocked)
+            raise StopHost(blocked)
+
+    def desired_states(self, contexts) -> tuple[list[tuple[str, list["Resource"]]], str]:
+        """Each role's resources, up to the first role whose state cannot be known.
+
+        A role needing another host's value that could not be read stops the
+        host there; the roles before it still converge.
+        """
+        items = []
         for name, ctx in contexts:
-            changed |= self.run_handlers(name, self.roles[name].handlers(ctx))
+            try:
+                items.append((name, list(self.roles[name].resources(ctx))))
+            except MissingExport as exc:
+                return items, f"{name}: {exc}"
+        return items, ""
 
     def contexts(self, exports: ExportBook | None) -> list[tuple[str, RoleContext]]:
         return [(name, RoleContext(self.inventory, self.host, name, exports, force=self.force)) for name in self.host.roles]

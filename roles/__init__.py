@@ -1,5 +1,7 @@
 """fleetfab's roles. Each module states one service's desired state as data."""
 
 from roles.base import Base
+from roles.bind9 import Bind9
+from roles.wireguard import WireGuard
 
-ROLES = {role.name: role for role in (Base(),)}
+ROLES = {role.name: role for role in (Base(), WireGuard(), Bind9())}

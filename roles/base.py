@@ -20,8 +20,9 @@ CONTAINER_OVERRIDE = "/etc/systemd/system/systemd-timesyncd.service.d/fleetfab-c
 
 ADMIN = Record({
     "name": Field(Str(r"[a-z_][a-z0-9_-]*", describe="a user name"), required=True),
-    "keys": Field(ListOf(Str(r"(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-\S+) \S+( .*)?", describe="an SSH public key line"))),
-    "shell": Field(Str()),
+    "keys": Field(ListOf(Str(r"(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-\S+) \S+( .*)?", describe="an SSH public key line")),
+                  doc="authorized keys: exactly these"),
+    "shell": Field(Str(), doc="login shell (default /bin/bash)"),
     "sudo": Field(Bool(), doc="may run any command as root, without a password (admins have none)"),
 })
 
@@ -31,17 +32,18 @@ class Base(Role):
     settings = Record({
         "hostname": Field(Str(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", describe="a host name"), doc="default: the inventory name"),
         "domain": Field(Str(r"[a-z0-9.-]+", describe="a DNS domain"), doc="added to names in /etc/hosts"),
-        "admins": Field(ListOf(ADMIN)),
-        "packages": Field(ListOf(Str())),
-        "sysctls": Field(MapOf(Any())),
+        "admins": Field(ListOf(ADMIN), doc="operators' accounts"),
+        "packages": Field(ListOf(Str()), doc="Debian packages, besides openssh-server, sudo and systemd-timesyncd"),
+        "sysctls": Field(MapOf(Any()), doc="kernel parameters: set now, kept in /etc/sysctl.d/90-fleetfab.conf"),
         "ssh": Field(Record({
-            "permit_root_login": Field(Str(r"prohibit-password|no", describe="'prohibit-password' or 'no'")),
-        })),
-        "time": Field(Record({
+            "permit_root_login": Field(Str(r"prohibit-password|no", describe="'prohibit-password' or 'no'"),
+                                       doc="root logs in by key only, or not at all"),
+        }), doc="sshd: public keys only, never passwords"),
+        "time": Field(doc="time synchronisation with systemd-timesyncd", kind=Record({
             "servers": Field(ListOf(Str()), doc="NTP servers; empty keeps the distribution's"),
             "in_container": Field(Bool(), doc="run timesyncd even inside a container (labs)"),
         })),
-        "apt_proxy": Field(Str(r"https?://\S+", describe="an http(s) URL")),
+        "apt_proxy": Field(Str(r"https?://\S+", describe="an http(s) URL"), doc="proxy for apt"),
         "extra_hosts": Field(MapOf(IPAddress()), doc="more /etc/hosts entries: name -> address"),
     })
     defaults = {

@@ -111,3 +111,15 @@ def show_inventory() -> int:
         table.add_row(host.name, host.address, host.user, str(host.port), ", ".join(host.groups), ", ".join(host.roles))
     out.print(table)
     return exitcodes.OK
+
+
+def show_roles(name: str | None = None) -> int:
+    from fleetfab.cli.roledoc import markdown
+    from fleetfab.registry import all_roles
+
+    roles = all_roles()
+    if name is not None and name not in roles:
+        print(f"no role {name!r}; roles: {', '.join(roles)}", file=sys.stderr)
+        return exitcodes.FAILED
+    print("\n\n".join(markdown(role) for role in roles.values() if name in (None, role.name)))
+    return exitcodes.OK

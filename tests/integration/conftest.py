@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from fleetfab.inventory import load_inventory
-from tests.integration.sandbox_role import Sandbox
+from tests.integration.sandbox_role import Early, Sandbox
 
 SSHD = "/usr/sbin/sshd"
 
@@ -93,9 +93,12 @@ def fleet(sshd, tmp_path):
                 "trust_on_first_use": trust_on_first_use,
             },
             "vars": {"sandbox": {"token": token, "greeting": greeting}},
-            "groups": {"boxes": {"roles": ["sandbox"]}},
+            "groups": {"boxes": {"roles": ["early", "sandbox"]}},
             "hosts": {
-                name: {"address": "127.0.0.1", "port": port, "groups": ["boxes"], "vars": {"sandbox": {"root": str(tmp_path / name)}}}
+                name: {
+                    "address": "127.0.0.1", "port": port, "groups": ["boxes"],
+                    "vars": {"sandbox": {"root": str(tmp_path / name)}, "early": {"root": str(tmp_path / name)}},
+                }
                 for name, port in zip(("alpha", "beta"), sshd["ports"])
             },
         }
@@ -106,4 +109,4 @@ def fleet(sshd, tmp_path):
     return make
 
 
-ROLES = {"sandbox": Sandbox()}
+ROLES = {"early": Early(), "sandbox": Sandbox()}

@@ -10,8 +10,19 @@ from fleetfab.role import Export, Role
 from fleetfab.schema import Field, Record, Str
 
 
+class Early(Role):
+    """A role applied before the sandbox, needing nothing from other hosts."""
+
+    name = "early"
+    settings = Record({"root": Field(Str(), required=True)})
+
+    def resources(self, ctx):
+        yield File(f"{ctx.settings['root']}-early", "early\n")
+
+
 class Sandbox(Role):
     name = "sandbox"
+    after = ("early",)
     settings = Record({
         "root": Field(Str(), required=True),
         "greeting": Field(Str()),

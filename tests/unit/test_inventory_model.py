@@ -114,3 +114,12 @@ def test_lab_inventory_is_valid_and_every_host_is_in_nodes():
     lab = load_inventory("inventory/lab.yml")
     assert len(lab.hosts) >= 7
     assert [h.name for h in lab.select("nodes")] == list(lab.hosts)
+
+
+def test_example_production_inventory_is_valid_and_works_through_sudo():
+    from fleetfab.inventory import load_inventory
+
+    production = load_inventory("inventory/example-production.yml")
+    assert {h.user for h in production.hosts.values()} == {"admin"}
+    assert production.ssh.trust_on_first_use is False
+    assert production.hosts["ns2"].port == 2222

@@ -1,0 +1,182 @@
+"""The bind9 role: authoritative DNS for the operator's zones, from the inventory.
+
+One primary per zone holds the zone files, rendered from the inventory; the
+secondaries transfer them, signed with a TSIG key that the primary generates
+and hands over as a secret export. Servers answer for their zones only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from fleetfab.resources import Command, Directory, File, Packages, Service
+from fleetfab.role import Export, Role
+from fleetfab.shell import q
+from roles.bind9 import checks
+from roles.bind9.fleet import ROLE, is_primary, zones_of
+from roles.bind9.resources import RELOAD, RETRANSFER, SecondarySync, ZoneFile, ZoneGuard, served_serial_probe
+from roles.bind9.settings import DEFAULTS, SETTINGS
+from roles.bind9.zonedata import zone_content
+
+PACKAGES = ("bind9", "bind9-utils", "bind9-dnsutils")
+KEY_DIR = "/etc/bind/fleetfab-keys"
+ZONE_DIR = "/etc/bind/zones"
+SECONDARY_DIR = "/var/cache/bind/secondary"
+OPTIONS = "/etc/bind/named.conf.options"
+LOCAL = "/etc/bind/named.conf.local"
+MAIN = "/etc/bind/named.conf"
+ALGORITHM = "hmac-sha256"
+# Folders made inside /etc/bind inherit its set-group-id bit (and chmod keeps
+# it), so the desired modes include it or they would never converge.
+KEY_DIR_MODE = "2750"
+ZONE_DIR_MODE = "2755"
+RECONFIG = "reconfig named"
+
+
+def key_name(primary) -> str:
+    """The TSIG key of a primary's transfers: one per primary."""
+    return f"fleetfab-{primary.name}"
+
+
+def key_file(primary) -> str:
+    return f"{KEY_DIR}/{key_name(primary)}.key"
+
+
+def zone_path(zone) -> str:
+    return f"{ZONE_DIR}/{zone.name}.zone"
+
+
+def secondary_path(zone) -> str:
+    return f"{SECONDARY_DIR}/{zone.name}.zone"
+
+
+def in_context(path: str) -> str:
+    """A validator that checks the whole configuration with the new `path` in it.
+
+    A file alone can be valid and still clash with the rest (a zone declared
+    twice, an unknown key), so named-checkconf reads named.conf with the
+    candidate file in place of the current one, and test-loads every zone.
+    """
+    return ('{ f=%s; sed "s|\\"' + path + '\\"|\\"$f\\"|" ' + MAIN + ' > "$f.conf" && '
+            'named-checkconf -z "$f.conf"; rc=$?; rm -f "$f.conf"; [ $rc -eq 0 ]; }')
+
+
+class Bind9(Role):
+    name = ROLE
+    after = ("base",)
+    settings = SETTINGS
+    defaults = DEFAULTS
+
+    def check(self, inventory):
+        return checks.problems(inventory)
+
+    # -- phase 1: the primary's TSIG key ------------------------------------
+
+    def prepare(self, ctx):
+        if not is_primary(ctx.host):
+            return
+        path = key_file(ctx.host)
+        yield Packages(PACKAGES)
+        yield Directory(KEY_DIR, group="bind", mode=KEY_DIR_MODE)
+        yield Command(
+            "generate the TSIG transfer key",
+            run=(f"umask 027; tsig-keygen -a {ALGORITHM} {q(key_name(ctx.host))} > {q(path + '.new')} && "
+                 f"chgrp bind {q(path + '.new')} && mv {q(path + '.new')} {q(path)}"),
+            creates=path,
+            notify=RECONFIG,
+        )
+
+    def exports(self, ctx):
+        if not is_primary(ctx.host):
+            return {}
+        secret = f"sed -n 's/^[[:space:]]*secret \"\\(.*\\)\";.*/\\1/p' {q(key_file(ctx.host))}"
+        return {"tsig": Export(secret, secret=True), "serials": Export(self._serials_command(ctx))}
+
+    def _serials_command(self, ctx) -> str:
+        """Prints '<zone> <serial>' for each zone the primary serves, so secondaries can compare."""
+        lines = [f"echo {q(z.name)} $({served_serial_probe(z.name)})" for z in self._primary_zones(ctx)]
+        return "\n".join(["echo '# zone serials'", *lines])
+
+    # -- phase 3: the server ----------------------------------------------
+
+    def resources(self, ctx):
+        primary = self._primary_zones(ctx)
+        secondary = self._secondary_zones(ctx)
+        contents = {z.name: zone_content(ctx.inventory, z) for z in primary}
+        today = datetime.now(timezone.utc).date()
+        if primary:
+            yield _guard(contents, ctx.force)
+        yield Packages(PACKAGES)
+        yield Directory(KEY_DIR, group="bind", mode=KEY_DIR_MODE)
+        if primary:
+            yield Directory(ZONE_DIR, group="bind", mode=ZONE_DIR_MODE)
+        if secondary:
+            yield Directory(SECONDARY_DIR, owner="bind", group="bind", mode="0755")
+        yield from self._peer_keys(ctx, secondary)
+        for zone in primary:
+            yield ZoneFile(contents[zone.name], zone_path(zone), today, notify=RELOAD)
+        yield File(OPTIONS, ctx.template("bind9/named.conf.options.j2"), group="bind",
+                   validate=in_context(OPTIONS), notify=RECONFIG)
+        yield File(LOCAL, self._local_conf(ctx, primary, secondary), group="bind",
+                   validate=in_context(LOCAL), notify=RECONFIG)
+        yield Service("named")
+        yield from self._sync_checks(ctx, secondary)
+
+    def handlers(self, ctx):
+        # Reload, never restart: a restart would drop every zone for its duration.
+        # Order matters: new keys and zones first, then zone data, then transfers.
+        retransfer = "".join(f"rndc retransfer {q(z.name)}\n" for z in self._secondary_zones(ctx))
+        return {RECONFIG: "rndc reconfig", RELOAD: "rndc reload", RETRANSFER: retransfer or "true"}
+
+    # -- pieces ---------------------------------------------------------------
+
+    def _primary_zones(self, ctx):
+        return [z for z in zones_of(ctx.inventory, ctx.host) if z.primary.name == ctx.host.name]
+
+    def _secondary_zones(self, ctx):
+        return [z for z in zones_of(ctx.inventory, ctx.host) if z.primary.name != ctx.host.name]
+
+    def _peer_keys(self, ctx, secondary):
+        """The transfer key of each primary this host transfers from, written as a secret."""
+        for primary in _unique_hosts(z.primary for z in secondary):
+            content = ctx.template("bind9/tsig.key.j2", key_name=key_name(primary), algorithm=ALGORITHM,
+                                   secret=ctx.export(primary.name, "tsig"))
+            yield File(key_file(primary), content, group="bind", mode="0640", secret=True,
+                       validate="named-checkconf %s", notify=RECONFIG)
+
+    def _local_conf(self, ctx, primary, secondary) -> str:
+        own = [{"name": z.name, "file": zone_path(z), "key": key_name(z.primary),
+                "notify": [h.address for h in z.secondaries]} for z in primary]
+        others = [{"name": z.name, "file": secondary_path(z), "key": key_name(z.primary),
+                   "primary": z.primary.address} for z in secondary]
+        keys = [key_file(h) for h in _unique_hosts([*(z.primary for z in primary), *(z.primary for z in secondary)])]
+        return ctx.template("bind9/named.conf.local.j2", key_files=keys, primary_zones=own, secondary_zones=others)
+
+    def _sync_checks(self, ctx, secondary):
+        for zone in secondary:
+            expected = _serials(ctx.export(zone.primary.name, "serials")).get(zone.name)
+            yield SecondarySync(zone.name, zone.primary.name, expected, notify=RETRANSFER)
+
+
+def _guard(contents: dict, force: bool) -> ZoneGuard:
+    """The safety guard over every zone this primary writes."""
+    zones = tuple((name, f"{ZONE_DIR}/{name}.zone", frozenset(r.identity for r in content.records))
+                  for name, content in contents.items())
+    return ZoneGuard(zones, force=force)
+
+
+def _unique_hosts(hosts):
+    seen = {}
+    for host in hosts:
+        seen.setdefault(host.name, host)
+    return list(seen.values())
+
+
+def _serials(text: str) -> dict[str, int]:
+    found = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            found[parts[0]] = int(parts[1])
+    return found
+

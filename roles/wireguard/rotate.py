@@ -1,0 +1,84 @@
+"""Key rotation: a new key pair on some members, then the whole mesh converged.
+
+One fleet run over every mesh member does it all, in the engine's phases:
+the rotating hosts make their new key in `prepare`, every member's new public
+key is read in the export phase, and each member's configuration then names
+the new key; `wg syncconf` drops the retired peer and adds the new one, and
+the rotating host loads its new private key (the `sync wg0` handler), so the
+other tunnels never go down.
+
+Only the wireguard role runs: a rotation changes keys, not whatever else
+happens to be pending on the hosts.
+"""
+
+from __future__ import annotations
+
+from fleetfab.cli import exitcodes
+from fleetfab.cli.commands import consoles, load_or_explain, parallelism
+from fleetfab.report.jsonfile import report_document, write_report
+from fleetfab.report.model import totals
+from fleetfab.report.render import changes_table, print_errors, summary_table
+from fleetfab.report.views import make_view
+from fleetfab.role import Role
+from fleetfab.runner import RunOptions, run_fleet
+from roles.wireguard.keys import NewPrivateKey
+from roles.wireguard.mesh import ROLE
+from roles.wireguard.role import WireGuard
+from roles.wireguard.settings import KEY_PATH
+
+
+class Rotating(WireGuard):
+    """The wireguard role, with a new private key on the rotating hosts."""
+
+    def __init__(self, targets: frozenset[str]):
+        self.targets = targets
+
+    def prepare(self, ctx):
+        yield from super().prepare(ctx)
+        if ctx.host.name in self.targets:
+            yield NewPrivateKey(KEY_PATH)
+
+
+class Idle(Role):
+    """Stands in for every other role of a member during a rotation."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def rotation_roles(inventory, targets: frozenset[str]) -> dict:
+    names = {r for host in inventory.hosts.values() for r in host.roles}
+    roles = {name: Idle(name) for name in names}
+    roles[ROLE] = Rotating(targets)
+    return roles
+
+
+def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
+    out, err = consoles()
+    if not hosts:
+        err.print("wireguard.rotate needs -H: the hosts whose keys to replace", style="bold red")
+        return exitcodes.FAILED
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    outside = [h.name for h in selected if ROLE not in h.roles]
+    if outside:
+        err.print(f"not mesh members (no wireguard role): {', '.join(outside)}; nothing was contacted.", style="bold red")
+        return exitcodes.FAILED
+    targets = frozenset(h.name for h in selected)
+    mesh = inventory.with_role(ROLE)
+    options = RunOptions(apply=True, purpose="wireguard.rotate", parallel=parallelism(inventory, parallel))
+    with make_view([h.name for h in mesh], out) as view:
+        result = run_fleet(inventory, mesh, options, view, roles=rotation_roles(inventory, targets))
+    reports, redact = result.reports, result.redact
+    out.print(changes_table(reports, redact, f"wireguard.rotate {', '.join(sorted(targets))}"))
+    out.print(summary_table(reports, "wireguard.rotate"))
+    print_errors(err, reports, redact)
+    code = exitcodes.FAILED if totals(reports)["hosts_failed"] else exitcodes.OK
+    if code:
+        err.print("some members did not take the new keys: their tunnels to the rotated hosts stay down "
+                  "until `fab -H nodes bootstrap` reaches them.", style="bold red")
+    if json_path:
+        write_report(json_path, report_document("wireguard.rotate", reports, redact, code))
+    return code
