@@ -37,11 +37,21 @@ def sudo_account(inventory, connect, tmp_path):
         host.run(f"rm -f /etc/sudoers.d/{ACCOUNT}; pkill -u {ACCOUNT}; userdel -r {ACCOUNT}")
 
 
+def only_base_as(inventory, name: str, key):
+    """The fleet as the throwaway account sees it: the base role of one host.
+
+    The account exists on that host only, so no other host is contacted:
+    the others keep their place (and names in /etc/hosts) but lose their roles.
+    """
+    hosts = {n: dataclasses.replace(h, roles=()) for n, h in inventory.hosts.items()}
+    hosts[name] = dataclasses.replace(inventory.hosts[name], user=ACCOUNT, roles=("base",))
+    return dataclasses.replace(inventory, ssh=dataclasses.replace(inventory.ssh, identity=key), hosts=hosts)
+
+
 def test_drift_through_sudo_reads_root_only_files_and_finds_no_drift(inventory, sudo_account):
     name, key = sudo_account
-    as_user = dataclasses.replace(inventory.hosts[name], user=ACCOUNT)
-    ssh = dataclasses.replace(inventory.ssh, identity=key)
-    fleet = dataclasses.replace(inventory, ssh=ssh, hosts={**inventory.hosts, name: as_user})
+    fleet = only_base_as(inventory, name, key)
+    as_user = fleet.hosts[name]
     result = run_fleet(fleet, [as_user], RunOptions(apply=False, purpose="drift"), PlainView())
     [report] = result.reports
     assert report.error == ""
