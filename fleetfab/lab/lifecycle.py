@@ -85,10 +85,10 @@ def up(lab: Lab, mirror: str | None = None, log=print) -> None:
 
 
 def take_addresses(lab: Lab, log=print) -> None:
-    """Remove another checkout's lab machines that hold this inventory's addresses."""
+    """Remove lab machines this checkout's Vagrant does not know that hold its addresses."""
     if lab.provider == "docker":
         addresses = {h.address for h in lab.inventory.hosts.values()}
-        conflicts.remove_foreign_machines(str(lab.paths.root), addresses, log)
+        conflicts.remove_foreign_machines(lab.paths.vagrant_dir / ".vagrant", addresses, log)
 
 
 def created_machines(lab: Lab) -> list[str]:
