@@ -92,9 +92,12 @@ class HostRun:
         contexts = self.contexts(exports)
         items, blocked = self.desired_states(contexts)
         outputs = self.read("read", [r.probe() for _, resources in items for r in resources])
-        self.converge_roles(items, outputs)
-        for name, ctx in contexts[: len(items)]:
-            self.run_handlers(name, self.roles[name].handlers(ctx))
+        try:
+            self.converge_roles(items, outputs)
+        finally:
+            # Even after a failed change: what did change is validated and in place.
+            for name, ctx in contexts[: len(items)]:
+                self.run_handlers(name, self.roles[name].handlers(ctx))
         if blocked:
             self.report.error = self.redact(blocked)
             raise StopHost(blocked)

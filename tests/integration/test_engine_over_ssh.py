@@ -219,3 +219,25 @@ def test_a_locked_host_still_publishes_what_it_read_to_its_peers(fleet):
         remote.close()
     assert "another fleetfab run holds the lock" in by_host(result)["alpha"].error
     assert by_host(result)["beta"].error == ""
+
+
+def test_handlers_of_applied_changes_run_even_when_a_later_change_fails(fleet, tmp_path, monkeypatch):
+    from tests.integration import sandbox_role
+
+    run(fleet())
+    (tmp_path / "alpha/etc/list.conf").write_text("enabled = no\n")
+    original = sandbox_role.Sandbox.resources
+
+    def failing_late(self, ctx):
+        for resource in original(self, ctx):
+            if resource.key.startswith("line"):
+                resource = type(resource)(resource.path, resource.line, match="(")  # a broken regex
+            yield resource
+
+    monkeypatch.setattr(sandbox_role.Sandbox, "resources", failing_late)
+    (tmp_path / "alpha/marker").unlink()
+    result = run(fleet(greeting="changed"), hosts="alpha")
+    report = by_host(result)["alpha"]
+    assert [c.status for c in report.changes] == ["applied", "failed", "skipped"]
+    assert report.handlers == ["reload app"]
+    assert (tmp_path / "alpha/handler.log").read_text() == "reloaded\nreloaded\n"
