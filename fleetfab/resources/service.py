@@ -41,8 +41,9 @@ class Service(Resource):
 
     def fix(self, change: Change) -> str:
         unit = q(self.name)
-        # A unit file or drop-in written earlier in this run is only seen after a reload.
-        script = f"set -e\n[ \"$(systemctl show -p NeedDaemonReload --value {unit})\" != yes ] || systemctl daemon-reload\n"
+        # A unit file or drop-in written earlier in this run is only seen after a
+        # reload; NeedDaemonReload misses drop-ins in a newly made .service.d folder.
+        script = "set -e\nsystemctl daemon-reload\n"
         script += "".join(f"systemctl {step} {unit}\n" for step in change.action.split())
         if self.running:
             script += started_check(self.name)
