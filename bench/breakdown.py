@@ -1,0 +1,80 @@
+"""Where a fleetfab drift's time goes, per host: connect, lock, the batched read.
+
+Uses the engine's own pieces (fleetfab.ssh.connect, Remote, HostLock, the
+probe batch of the base and bench roles) on every host of a bench inventory
+at once, as drift does, and once more on one host alone (no contention):
+
+    python -m bench.breakdown INVENTORY
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from bench.workload import roles
+from fleetfab.facts import batch_script, new_boundary
+from fleetfab.inventory import load_inventory
+from fleetfab.lock import HostLock
+from fleetfab.redact import Redactor
+from fleetfab.remote import Remote
+from fleetfab.role import RoleContext
+from fleetfab.ssh import connect
+
+
+def probes_of(inventory, host, bench_roles) -> list[str]:
+    out = []
+    for name in host.roles:
+        out += [r.probe() for r in bench_roles[name].resources(RoleContext(inventory, host, name))]
+    return out
+
+
+def one_host(inventory, host, bench_roles) -> dict:
+    t0 = time.perf_counter()
+    connection = connect(host, inventory.ssh)
+    t1 = time.perf_counter()
+    remote = Remote(host.name, connection, Redactor(), sudo=False)
+    lock = HostLock(remote, exclusive=False, purpose="breakdown")
+    lock.request()
+    t2 = time.perf_counter()
+    probes = probes_of(inventory, host, bench_roles)
+    script = batch_script(probes, new_boundary())
+    t3 = time.perf_counter()
+    remote.check(script, "read", "breakdown")
+    t4 = time.perf_counter()
+    lock.confirm()
+    remote.check("true\n", "true", "breakdown")
+    t5 = time.perf_counter()
+    lock.release()
+    remote.close()
+    return {"connect": t1 - t0, "lock request": t2 - t1, "plan (local)": t3 - t2, "batched read": t4 - t3,
+            "one more exec (`true`)": t5 - t4, "total": time.perf_counter() - t0}
+
+
+def summary(rows: list[dict]) -> str:
+    keys = rows[0].keys()
+    return "\n".join(
+        f"  {k:24s} median {statistics.median(r[k] for r in rows):.3f} s  max {max(r[k] for r in rows):.3f} s" for k in keys
+    )
+
+
+def main(argv=None) -> int:
+    path = (argv or sys.argv[1:])[0]
+    bench_roles = roles()
+    inventory = load_inventory(path, roles=bench_roles)
+    hosts = list(inventory.hosts.values())
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(hosts)) as pool:
+        rows = list(pool.map(lambda h: one_host(inventory, h, bench_roles), hosts))
+    print(f"all {len(hosts)} hosts at once: {time.perf_counter() - started:.3f} s wall")
+    print(summary(rows))
+    alone = [one_host(inventory, hosts[0], bench_roles) for _ in range(3)]
+    print(f"one host alone ({hosts[0].name}, 3 times):")
+    print(summary(alone))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
