@@ -15,9 +15,12 @@ def new_boundary() -> str:
 
 
 def batch_script(probes: list[str], boundary: str) -> str:
+    """One script for all probes. They share its shell (a subshell each would
+    cost a process per probe): a probe must not `exit` or change directory,
+    and one that does is caught, since the answer then ends too early."""
     parts = []
     for index, probe in enumerate(probes):
-        parts.append(f"printf '\\n%s %d\\n' {boundary} {index}\n( {probe}\n) 2>/dev/null </dev/null")
+        parts.append(f"printf '\\n%s %d\\n' {boundary} {index}\n{{ {probe}\n}} 2>/dev/null </dev/null")
     parts.append(f"printf '\\n%s end\\n' {boundary}")
     return "\n".join(parts) + "\n"
 

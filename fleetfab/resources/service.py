@@ -22,12 +22,11 @@ class Service(Resource):
         return f"service {self.name}"
 
     def probe(self) -> str:
-        unit = q(self.name)
-        return f"systemctl is-enabled {unit} 2>/dev/null || true; systemctl is-active {unit} 2>/dev/null || true"
+        return f"systemctl show -p UnitFileState -p ActiveState {q(self.name)} 2>/dev/null || true"
 
     def _wanted(self, output: str) -> list[str]:
-        found = lines(output) + ["", ""]
-        enabled, active = found[0].strip(), found[1].strip()
+        state = dict(line.partition("=")[::2] for line in lines(output))
+        enabled, active = state.get("UnitFileState", "").strip(), state.get("ActiveState", "").strip()
         steps = []
         if self.enabled != (enabled in ENABLED_STATES):
             steps.append("enable" if self.enabled else "disable")

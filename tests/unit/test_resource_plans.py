@@ -10,10 +10,10 @@ import pytest
 from fleetfab.resources import Absent, Command, Directory, File, Line, Packages, Service, Sysctl, User
 
 
-def file_probe(owner="root root 644", content=b"x = 1\n", send_back=True):
-    digest = hashlib.sha256(content).hexdigest()
-    lines = [owner, digest] + ([base64.b64encode(content).decode()] if send_back else [])
-    return "\n".join(lines) + "\n"
+def file_probe(owner="root root 644", content=b"x = 1\n", secret=False):
+    """What a File probe prints: stat, then the content (a secret file: its hash)."""
+    found = f"{hashlib.sha256(content).hexdigest()}  -" if secret else base64.b64encode(content).decode()
+    return f"{owner}\n{found}\n"
 
 
 CONF = File("/etc/app.conf", "x = 1\n")
@@ -25,8 +25,8 @@ NO_OPS = [
     (Sysctl("net.ipv4.ip_forward", 1), "1\nnet.ipv4.ip_forward = 1\n"),
     (Packages(("curl", "sudo")), "curl installed\nsudo installed\n"),
     (Packages(("telnet",), present=False), "telnet not-installed\n"),
-    (Service("ssh"), "enabled\nactive\n"),
-    (Service("systemd-journald"), "static\nactive\n"),
+    (Service("ssh"), "UnitFileState=enabled\nActiveState=active\n"),
+    (Service("systemd-journald"), "ActiveState=active\nUnitFileState=static\n"),
     (User("ops", groups=("sudo",)), "ops:x:1000:1000::/home/ops:/bin/bash\nops sudo\n"),
     (Command("init", run="init-it", creates="/etc/it"), "done\n"),
     (Absent("/etc/old.conf"), "absent\n"),
@@ -66,9 +66,22 @@ def test_a_symlink_is_replaced_by_the_file():
 
 def test_secret_file_never_shows_content():
     secret = File("/etc/key", "topsecret-value\n", secret=True, mode="0600")
-    change = secret.compare(file_probe(owner="root root 600", content=b"old-secret\n", send_back=False))
+    change = secret.compare(file_probe(owner="root root 600", content=b"old-secret\n", secret=True))
     assert change.diff == "(secret content, not shown)"
     assert "topsecret" not in change.summary
+
+
+def test_secret_file_in_place_is_unchanged():
+    secret = File("/etc/key", "topsecret-value\n", secret=True, mode="0600")
+    assert secret.compare(file_probe(owner="root root 600", content=b"topsecret-value\n", secret=True)) is None
+
+
+def test_empty_file_matches_empty_content():
+    assert File("/etc/empty", "").compare(file_probe(content=b"")) is None
+
+
+def test_unknown_unit_is_enabled_and_started():
+    assert Service("named").compare("").action == "enable start"
 
 
 def test_secret_file_probe_never_reads_content_back():
@@ -109,7 +122,7 @@ def test_package_removal():
 
 
 def test_stopped_disabled_service_is_enabled_and_started():
-    change = Service("ssh").compare("disabled\ninactive\n")
+    change = Service("ssh").compare("UnitFileState=disabled\nActiveState=inactive\n")
     assert change.action == "enable start"
     fix = Service("ssh").fix(change)
     assert "systemctl enable ssh\nsystemctl start ssh\n" in fix
