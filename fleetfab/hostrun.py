@@ -78,14 +78,14 @@ class HostRun:
         contexts = self.contexts(None)
         items = [(name, list(self.roles[name].prepare(ctx))) for name, ctx in contexts]
         items = [(name, resources) for name, resources in items if resources]
-        wanted = self.export_specs(contexts)
+        wanted = exports_of(self.inventory, self.host, self.roles)
         probes = [r.probe() for _, resources in items for r in resources]
         outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
         # Kept even if the lock is refused: as good as an unselected host's unlocked read.
         self.store_exports(book, wanted, outputs[len(probes):])
         self.confirm_lock()
         if self.converge_roles(items, outputs[: len(probes)]) and wanted:
-            self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
+            self.read_exports(book)
 
     def converge(self, exports: ExportBook) -> None:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
@@ -185,12 +185,9 @@ class HostRun:
 
     # -- exports -------------------------------------------------------------
 
-    def export_specs(self, contexts) -> list[tuple[str, str, Export]]:
-        return [(name, key, export) for name, ctx in contexts for key, export in self.roles[name].exports(ctx).items()]
-
     def read_exports(self, book: ExportBook) -> None:
-        """Exports alone, for a host that is not part of the run."""
-        wanted = self.export_specs(self.contexts(None))
+        """Exports alone: a host outside the run, or one whose `prepare` changed it."""
+        wanted = exports_of(self.inventory, self.host, self.roles)
         self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
 
     def store_exports(self, book: ExportBook, wanted, outputs: list[str]) -> None:
@@ -220,6 +217,15 @@ class HostRun:
             self.skip_pending()
         finally:
             self.report.elapsed += time.monotonic() - started
+
+
+def exports_of(inventory: "Inventory", host: "Host", roles: dict) -> list[tuple[str, str, Export]]:
+    """(role, key, export) for every value this host publishes."""
+    return [
+        (name, key, export)
+        for name in host.roles
+        for key, export in roles[name].exports(RoleContext(inventory, host, name)).items()
+    ]
 
 
 def export_probe(export: Export) -> str:

@@ -73,7 +73,7 @@ class Remote:
         result = self.run(script, label, what)
         if not result.ok:
             message = result.stderr.strip() or result.stdout.strip() or f"exit {result.exit_code}"
-            raise RemoteError(self.redact(message.splitlines()[-1] if "\n" in message else message))
+            raise RemoteError(self.redact(message.splitlines()[-1]))
         return result
 
     def close(self) -> None:

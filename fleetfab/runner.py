@@ -14,12 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fleetfab.exports import ExportBook
-from fleetfab.hostrun import HostRun, describe_error
+from fleetfab.hostrun import HostRun, describe_error, exports_of
 from fleetfab.inventory.model import Host, Inventory
 from fleetfab.redact import Redactor
 from fleetfab.registry import all_roles
 from fleetfab.report.model import HostReport
-from fleetfab.role import RoleContext
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ def _read_other_exports(pool, inventory, runs, roles, redactor, book) -> None:
     readers = [
         HostRun(inventory, host, roles, redactor, _Quiet(), apply=False)
         for host in inventory.hosts.values()
-        if host.name not in selected and _publishes(inventory, host, roles)
+        if host.name not in selected and exports_of(inventory, host, roles)
     ]
 
     def read(run: HostRun) -> None:
@@ -91,17 +90,8 @@ def _read_other_exports(pool, inventory, runs, roles, redactor, book) -> None:
 
 
 def _missing_exports(inventory, host, roles, book, why: str) -> None:
-    for name in host.roles:
-        for key in _export_keys(inventory, host, roles[name]):
-            book.missing(host.name, name, key, why)
-
-
-def _export_keys(inventory, host, role) -> list[str]:
-    return list(role.exports(RoleContext(inventory, host, role.name)))
-
-
-def _publishes(inventory, host, roles) -> bool:
-    return any(_export_keys(inventory, host, roles[name]) for name in host.roles)
+    for role, key, _ in exports_of(inventory, host, roles):
+        book.missing(host.name, role, key, why)
 
 
 class _Quiet:
