@@ -18,7 +18,7 @@ import yaml
 
 from bench import fleet, machines, stats
 from bench.peers import setup as peers
-from bench.tools import APPLY, CHECK, REAPPLY, REPO, Files, python_of_project
+from bench.tools import CHECK, REPO, Files, python_of_project
 from bench import tools
 from bench.workload import ADMIN_KEY, workload_data
 
@@ -233,7 +233,7 @@ def main(argv=None) -> int:
             measure_variant(variant, args, image, results)
     finally:
         if args.keep:
-            log(f"--keep: the bench's machines stay up (remove them with: bench/run --destroy)")
+            log("--keep: the bench's machines stay up (remove them with: bench/run --destroy)")
         else:
             machines.destroy(REPO)
             log("the bench's machines are destroyed")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
-
 from roles.base import SSHD_DROP_IN, SUDOERS, hostname
 
 ROLE = "base"
