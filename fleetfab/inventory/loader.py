@@ -56,7 +56,7 @@ class _Builder:
         self.problems += INVENTORY.check(self.data, Where(self.file, 1, ""))
         groups = self._section("groups")
         hosts = self._section("hosts")
-        self._check_vars(self.data.get("vars"), "vars", self.data, "vars")
+        self._check_vars(self.data.get("vars"), "vars")
         self._check_groups(groups)
         self._check_hosts(hosts, groups)
         if self.problems:
@@ -75,7 +75,7 @@ class _Builder:
 
     # -- checks -----------------------------------------------------------
 
-    def _check_vars(self, variables, path: str, parent, key) -> None:
+    def _check_vars(self, variables, path: str) -> None:
         if not isinstance(variables, dict):
             return
         for role_name, settings in variables.items():
@@ -87,7 +87,7 @@ class _Builder:
             where = Where(self.file, line_of(variables, role_name, 0), f"{path}.{role_name}")
             self.problems += role.settings.check(settings, where, partial=True)
 
-    def _check_names(self, container, path: str, names, known, what: str) -> None:
+    def _check_names(self, path: str, names, known, what: str) -> None:
         if not isinstance(names, list):
             return
         for index, name in enumerate(names):
@@ -97,9 +97,9 @@ class _Builder:
     def _check_groups(self, groups: dict) -> None:
         for name, group in groups.items():
             base = f"groups.{name}"
-            self._check_names(group, f"{base}.children", group.get("children"), groups, "group")
-            self._check_names(group, f"{base}.roles", group.get("roles"), self.roles, "role")
-            self._check_vars(group.get("vars"), f"{base}.vars", group, "vars")
+            self._check_names(f"{base}.children", group.get("children"), groups, "group")
+            self._check_names(f"{base}.roles", group.get("roles"), self.roles, "role")
+            self._check_vars(group.get("vars"), f"{base}.vars")
         for cycle in _cycles(groups):
             first = cycle[0]
             self.problem(self.data.get("groups"), first, f"groups.{first}.children", "group cycle: " + " -> ".join(cycle))
@@ -110,9 +110,9 @@ class _Builder:
             base = f"hosts.{name}"
             if name in groups:
                 self.problem(self.data["hosts"], name, base, f"{name!r} is also a group name; -H could not tell them apart")
-            self._check_names(host, f"{base}.groups", host.get("groups"), groups, "group")
-            self._check_names(host, f"{base}.roles", host.get("roles"), self.roles, "role")
-            self._check_vars(host.get("vars"), f"{base}.vars", host, "vars")
+            self._check_names(f"{base}.groups", host.get("groups"), groups, "group")
+            self._check_names(f"{base}.roles", host.get("roles"), self.roles, "role")
+            self._check_vars(host.get("vars"), f"{base}.vars")
             address = _normal_address(host.get("address"))
             endpoint = (address, host.get("port", (self.data.get("ssh") or {}).get("port", 22)))
             if address is not None and endpoint in seen:
