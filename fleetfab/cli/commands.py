@@ -47,15 +47,24 @@ def parallelism(inventory: Inventory, override: int | None) -> int:
     return override or (int(env) if env else inventory.parallel)
 
 
-def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None, force: bool = False) -> int:
+def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | None, force: bool = False):
+    """Load, select and run with a live view: (out, err, result), or None once bad input is explained."""
     out, err = consoles()
     loaded = load_or_explain(err, hosts)
     if loaded is None:
-        return exitcodes.FAILED
+        return None
     inventory, selected = loaded
-    options = RunOptions(apply=not dry, purpose="bootstrap", parallel=parallelism(inventory, parallel), force=force)
+    options = RunOptions(apply=apply, purpose=purpose, parallel=parallelism(inventory, parallel), force=force)
     with make_view([h.name for h in selected], out) as view:
         result = run_fleet(inventory, selected, options, view)
+    return out, err, result
+
+
+def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None, force: bool = False) -> int:
+    ran = run_selected(hosts, "bootstrap", apply=not dry, parallel=parallel, force=force)
+    if ran is None:
+        return exitcodes.FAILED
+    out, err, result = ran
     reports, redact = result.reports, result.redact
     if dry:
         out.print(changes_table(reports, redact, "plan (nothing was changed)"))
@@ -69,14 +78,10 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
 
 
 def drift(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
-    out, err = consoles()
-    loaded = load_or_explain(err, hosts)
-    if loaded is None:
+    ran = run_selected(hosts, "drift", apply=False, parallel=parallel)
+    if ran is None:
         return exitcodes.FAILED
-    inventory, selected = loaded
-    options = RunOptions(apply=False, purpose="drift", parallel=parallelism(inventory, parallel))
-    with make_view([h.name for h in selected], out) as view:
-        result = run_fleet(inventory, selected, options, view)
+    out, err, result = ran
     reports, redact = result.reports, result.redact
     drifted = [r for r in reports if r.changes]
     if drifted:
