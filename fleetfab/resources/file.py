@@ -117,7 +117,7 @@ class File(Resource):
             validator = self.validate.replace("%s", '"$tmp"')
             check = (
                 f"if ! out=$({validator} 2>&1); then\n"
-                f"  echo \"validation failed, {self.path} left as it was: $out\" >&2; exit 3\nfi\n"
+                f"  echo {q(f'validation failed, {self.path} left as it was:')} \"$out\" >&2; exit 3\nfi\n"
             )
         return (
             "set -e\n"

@@ -111,3 +111,12 @@ def test_any_content_survives_the_trip(tmp_path, content):
     target = tmp_path / "f"
     _, left = converge(mine(File, str(target), content))
     assert left is None and target.read_text() == content
+
+
+def test_validation_message_names_an_odd_path_literally(tmp_path):
+    target = tmp_path / 'a "$HOME" file'
+    target.write_text("good\n")
+    resource = mine(File, str(target), "bad\n", validate="grep -q good %s")
+    result = sh(resource.fix(resource.compare(sh(resource.probe()).stdout)))
+    assert result.returncode == 3
+    assert f"validation failed, {target} left as it was:" in result.stderr
