@@ -1,6 +1,6 @@
-"""Where a fleetfab drift's time goes, per host: connect, lock, the batched read.
+"""Where a fleetfab drift's time goes, per host: connect, the lock with the batched read.
 
-Uses the engine's own pieces (fleetfab.ssh.connect, Remote, HostLock, the
+Uses the engine's own pieces (fleetfab.ssh.connect, Remote, HostSession, the
 probe batch of the base and bench roles) on every host of a bench inventory
 at once, as drift does, and once more on one host alone (no contention):
 
@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from bench.workload import roles
 from fleetfab.facts import batch_script, new_boundary
 from fleetfab.inventory import load_inventory
-from fleetfab.lock import HostLock
+from fleetfab.session import HostSession
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 from fleetfab.role import RoleContext
@@ -36,21 +36,23 @@ def one_host(inventory, host, bench_roles) -> dict:
     connection = connect(host, inventory.ssh)
     t1 = time.perf_counter()
     remote = Remote(host.name, connection, Redactor(), sudo=False)
-    lock = HostLock(remote, exclusive=False, purpose="breakdown")
-    lock.request()
-    t2 = time.perf_counter()
+    session = HostSession(remote, exclusive=False, purpose="breakdown")
+    session.request()
     probes = probes_of(inventory, host, bench_roles)
-    script = batch_script(probes, new_boundary())
+    boundary = new_boundary()
+    script = batch_script(probes, boundary)
+    t2 = time.perf_counter()
+    session.read(script, f"{boundary} end", "read")
     t3 = time.perf_counter()
-    remote.check(script, "read", "breakdown")
+    session.read(f"echo {boundary} end\n", f"{boundary} end", "read")
     t4 = time.perf_counter()
-    lock.confirm()
     remote.check("true\n", "true", "breakdown")
     t5 = time.perf_counter()
-    lock.release()
+    session.release()
     remote.close()
-    return {"connect": t1 - t0, "lock request": t2 - t1, "plan (local)": t3 - t2, "batched read": t4 - t3,
-            "one more exec (`true`)": t5 - t4, "total": time.perf_counter() - t0}
+    return {"connect": t1 - t0, "plan (local)": t2 - t1, "lock and batched read": t3 - t2,
+            "one more read in the session": t4 - t3, "a new exec channel (`true`)": t5 - t4,
+            "total": time.perf_counter() - t0}
 
 
 def summary(rows: list[dict]) -> str:

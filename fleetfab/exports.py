@@ -1,7 +1,8 @@
 """Values one host publishes for other hosts' desired state.
 
-Exports are read in their own phase, after every host's `prepare` resources
-are in place and before any host's desired state is computed.
+A publishing host's exports are read once its `prepare` resources are in
+place. A host whose desired state needs one waits for that publisher alone,
+not for the whole fleet.
 """
 
 from __future__ import annotations
@@ -18,13 +19,23 @@ class MissingExport(Exception):
 
 
 class ExportBook:
-    """Thread-safe store of exported values, and of why any are missing."""
+    """Thread-safe store of exported values, and of why any are missing.
 
-    def __init__(self, redactor: Redactor):
+    A value of a host in `publishers` is waited for until that host is
+    `settle`d: its exports were read, or it failed.
+    """
+
+    def __init__(self, redactor: Redactor, publishers: list[str] = ()):
         self._values: dict[tuple[str, str, str], str] = {}
         self._missing: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
         self._redact = redactor
+        self._settled = {host: threading.Event() for host in publishers}
+
+    def settle(self, host: str) -> None:
+        """Everything `host` will publish in this run is in the book."""
+        if host in self._settled:
+            self._settled[host].set()
 
     def put(self, host: str, role: str, key: str, value: str, secret: bool = False) -> None:
         if secret:
@@ -37,6 +48,8 @@ class ExportBook:
             self._missing[(host, role, key)] = why
 
     def get(self, host: str, role: str, key: str) -> str:
+        if host in self._settled:
+            self._settled[host].wait()
         with self._lock:
             if (host, role, key) in self._values:
                 return self._values[(host, role, key)]

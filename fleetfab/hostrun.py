@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 from typing import TYPE_CHECKING
@@ -10,10 +11,10 @@ import paramiko
 
 from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import batch_script, new_boundary, split_output
-from fleetfab.lock import HostLock
 from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
+from fleetfab.session import HostLocked, HostSession
 from fleetfab.ssh import connect
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class HostRun:
         self.apply = apply
         self.report = HostReport(host.name)
         self.remote: Remote | None = None
-        self.lock: HostLock | None = None
+        self.session: HostSession | None = None
         self.notified: list[str] = []
         self.fired: set[str] = set()
 
@@ -50,23 +51,24 @@ class HostRun:
     def open(self, lock: bool, purpose: str) -> None:
         """Connect, and ask for the host lock without waiting for the answer.
 
-        Reading is harmless, so the first read goes out beside the lock
-        request; nothing is changed before `confirm_lock`.
+        The first read goes out behind the lock request and reads its answer;
+        nothing is changed before `confirm_lock`. Without the lock, each read
+        is a command of its own.
         """
         self.view.step(self.host.name, "connecting")
         connection = connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
         if lock:
-            self.lock = HostLock(self.remote, exclusive=self.apply, purpose=purpose)
-            self.lock.request()
+            self.session = HostSession(self.remote, exclusive=self.apply, purpose=purpose)
+            self.session.request()
 
     def confirm_lock(self) -> None:
-        if self.lock is not None:
-            self.lock.confirm()
+        if self.session is not None:
+            self.session.confirm()
 
     def close(self) -> None:
-        if self.lock is not None:
-            self.lock.release()
+        if self.session is not None:
+            self.session.release()
         if self.remote is not None:
             self.report.round_trips = dict(self.remote.round_trips)
             self.remote.close()
@@ -80,10 +82,15 @@ class HostRun:
         items = [(name, resources) for name, resources in items if resources]
         wanted = exports_of(self.inventory, self.host, self.roles)
         probes = [r.probe() for _, resources in items for r in resources]
-        outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
-        # Kept even if the lock is refused: as good as an unselected host's unlocked read.
+        try:
+            outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
+        except HostLocked:
+            # Its peers may still read what it publishes, as for a host outside the run.
+            self.session = None
+            with contextlib.suppress(Exception):  # the lock refusal is the error to report
+                self.read_exports(book)
+            raise
         self.store_exports(book, wanted, outputs[len(probes):])
-        self.confirm_lock()
         if self.converge_roles(items, outputs[: len(probes)]) and wanted:
             self.read_exports(book)
 
@@ -153,11 +160,16 @@ class HostRun:
             return []
         self.view.step(self.host.name, f"reading {len(probes)} probes")
         boundary = new_boundary()
-        result = self.remote.check(batch_script(probes, boundary), label, f"read {len(probes)} probes")
-        return split_output(result.stdout, boundary, len(probes))
+        script = batch_script(probes, boundary)
+        if self.session is not None:
+            stdout = self.session.read(script, f"{boundary} end", label)
+        else:
+            stdout = self.remote.check(script, label, f"read {len(probes)} probes").stdout
+        return split_output(stdout, boundary, len(probes))
 
     def apply_change(self, resource: "Resource", record: ChangeRecord) -> None:
         change = record.change
+        self.confirm_lock()
         self.view.step(self.host.name, f"{record.role}: {change.resource}: {change.action}")
         result = self.remote.run(resource.fix(change), record.role, f"{change.resource}: {change.action}")
         if not result.ok:

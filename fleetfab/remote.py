@@ -39,22 +39,25 @@ class Remote:
         self.connection = connection
         self.redact = redactor
         self.sudo = sudo
-        #: SSH round trips (exec channels) per label, for reports and benchmarks
+        #: SSH round trips (waits for an answer) per label, for reports and benchmarks
         self.round_trips: Counter = Counter()
 
     def command_line(self, command: str) -> str:
         return f"sudo -n -- sh -c {q(command)}" if self.sudo else command
 
-    def open_channel(self, command: str, label: str):
-        channel = self.connection.transport.open_session()
+    def count(self, label: str) -> None:
         self.round_trips[label] += 1
+
+    def open_channel(self, command: str):
+        channel = self.connection.transport.open_session()
         channel.exec_command(self.command_line(command))
         return channel
 
     def run(self, script: str, label: str, what: str) -> Result:
         """Run a shell script; `what` is what the log says instead of the script."""
         log.debug("%s: %s: %s", self.name, label, self.redact(what))
-        channel = self.open_channel("exec sh -s", label)
+        self.count(label)
+        channel = self.open_channel("exec sh -s")
         stderr: list[bytes] = []
         reader = threading.Thread(target=lambda: stderr.append(channel.makefile_stderr("rb").read()), daemon=True)
         reader.start()

@@ -1,16 +1,20 @@
-"""A run over many hosts: in parallel, in phases, each host independent.
+"""A run over many hosts: in parallel, each host independent.
 
-1. connect and lock every selected host; apply (or plan) `prepare` resources
-   and read the host's exports (one read for both);
-2. read the exports of publishing hosts outside the run;
-3. compute each host's desired state from the inventory and the exports, and
-   apply (or plan) it.
-A host that fails stops only itself; the others go on.
+Each selected host connects, takes its lock, applies (or plans) its
+`prepare` resources and publishes its exports, in one read; publishing hosts
+outside the run are read for their exports, unlocked. Then each host
+computes its desired state and applies (or plans) it. A host needing another
+host's export waits for that host only; a fleet whose roles publish nothing
+never waits at all.
+
+All first steps are queued before any second step, and the pool takes work
+in order, so a host waiting for a publisher never holds the worker that the
+publisher needs. A host that fails stops only itself; the others go on.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fleetfab.exports import ExportBook
@@ -38,60 +42,56 @@ class RunResult:
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
     roles = all_roles() if roles is None else roles
     redactor = Redactor()
-    book = ExportBook(redactor)
+    publishers = [h for h in inventory.hosts.values() if exports_of(inventory, h, roles)]
+    book = ExportBook(redactor, [h.name for h in publishers])
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force) for host in selected]
+    names = {host.name for host in selected}
+    readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
         try:
-            _each(pool, runs, lambda r: r.timed(lambda: _start(r, options, book)))
-            for run in runs:
-                if not run.alive:
-                    _missing_exports(inventory, run.host, roles, book, f"{run.host.name} failed: {run.report.error}")
-            _read_other_exports(pool, inventory, runs, roles, redactor, book)
-            _each(pool, [r for r in runs if r.alive], lambda r: r.timed(lambda: r.converge(book)))
+            started = {run: pool.submit(_start, run, options, book) for run in runs}
+            read = [pool.submit(_read_exports, reader, book) for reader in readers]
+            converged = [pool.submit(_converge, run, started[run], book) for run in runs]
+            for future in [*started.values(), *read, *converged]:
+                future.result()
         finally:
-            _each(pool, runs, lambda r: r.close())
+            for future in [pool.submit(run.close) for run in runs]:
+                future.result()
     for run in runs:
         view.finish(run.host.name, run.report)
     return RunResult([r.report for r in runs], redactor)
 
 
 def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:
-    run.open(lock=True, purpose=options.purpose)
-    run.prepare(book)
+    try:
+        run.timed(lambda: (run.open(lock=True, purpose=options.purpose), run.prepare(book)))
+        if not run.alive:
+            _missing_exports(run, book, f"{run.host.name} failed: {run.report.error}")
+    finally:
+        book.settle(run.host.name)
 
 
-def _each(pool: ThreadPoolExecutor, runs: list, work) -> None:
-    for future in [pool.submit(work, run) for run in runs]:
-        future.result()
+def _converge(run: HostRun, started: Future, book: ExportBook) -> None:
+    started.result()
+    if run.alive:
+        run.timed(lambda: run.converge(book))
 
 
-def _read_other_exports(pool, inventory, runs, roles, redactor, book) -> None:
-    """Exports of publishing hosts outside the run, read-only and unlocked.
-
-    Selected hosts published theirs in their own first phase.
-    """
-    selected = {r.host.name for r in runs}
-    readers = [
-        HostRun(inventory, host, roles, redactor, _Quiet(), apply=False)
-        for host in inventory.hosts.values()
-        if host.name not in selected and exports_of(inventory, host, roles)
-    ]
-
-    def read(run: HostRun) -> None:
-        try:
-            run.open(lock=False, purpose="read exports")
-            run.read_exports(book)
-        except Exception as exc:
-            _missing_exports(inventory, run.host, roles, book, describe_error(exc))
-        finally:
-            run.close()
-
-    _each(pool, readers, read)
+def _read_exports(run: HostRun, book: ExportBook) -> None:
+    """A publishing host outside the run: its exports, read-only and unlocked."""
+    try:
+        run.open(lock=False, purpose="read exports")
+        run.read_exports(book)
+    except Exception as exc:
+        _missing_exports(run, book, describe_error(exc))
+    finally:
+        run.close()
+        book.settle(run.host.name)
 
 
-def _missing_exports(inventory, host, roles, book, why: str) -> None:
-    for role, key, _ in exports_of(inventory, host, roles):
-        book.missing(host.name, role, key, why)
+def _missing_exports(run: HostRun, book: ExportBook, why: str) -> None:
+    for role, key, _ in exports_of(run.inventory, run.host, run.roles):
+        book.missing(run.host.name, role, key, why)
 
 
 class _Quiet:

@@ -8,12 +8,12 @@ import json
 import pytest
 
 from fleetfab.cli.commands import drift_exit_code
-from fleetfab.lock import HostLock
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 from fleetfab.report.jsonfile import report_document
 from fleetfab.report.views import PlainView
 from fleetfab.runner import RunOptions, run_fleet
+from fleetfab.session import HostSession
 from fleetfab.ssh import connect
 from tests.integration.conftest import ROLES
 
@@ -164,7 +164,7 @@ def test_a_second_run_is_refused_while_the_lock_is_held(fleet, tmp_path):
     inventory = fleet()
     host = inventory.hosts["alpha"]
     remote = Remote("alpha", connect(host, inventory.ssh), Redactor(), sudo=False)
-    holder = HostLock(remote, exclusive=True, purpose="bootstrap")
+    holder = HostSession(remote, exclusive=True, purpose="bootstrap")
     holder.acquire()
     try:
         result = run(inventory, hosts="alpha")
@@ -197,12 +197,22 @@ def test_a_role_needing_an_unreadable_peer_stops_its_host_after_the_roles_before
     assert not (tmp_path / "alpha" / "etc").exists()
 
 
-def test_drift_reads_a_converged_host_in_two_round_trips_besides_the_lock(fleet):
+def test_drift_reads_a_converged_host_in_two_round_trips_the_first_carrying_the_lock(fleet):
     inventory = fleet()
     run(inventory)
     result = run(inventory, apply=False)
     for report in result.reports:
-        assert report.round_trips == {"lock": 1, "read": 2}
+        assert report.round_trips == {"read": 2}
+
+
+def test_drift_opens_one_channel_per_host(fleet, monkeypatch):
+    inventory = fleet()
+    run(inventory)
+    opened = []
+    original = Remote.open_channel
+    monkeypatch.setattr(Remote, "open_channel", lambda self, command: opened.append(self.name) or original(self, command))
+    run(inventory, apply=False)
+    assert sorted(opened) == ["alpha", "beta"]
 
 
 def test_a_locked_host_still_publishes_what_it_read_to_its_peers(fleet):
@@ -210,7 +220,7 @@ def test_a_locked_host_still_publishes_what_it_read_to_its_peers(fleet):
     run(inventory)
     host = inventory.hosts["alpha"]
     remote = Remote("alpha", connect(host, inventory.ssh), Redactor(), sudo=False)
-    holder = HostLock(remote, exclusive=True, purpose="bootstrap")
+    holder = HostSession(remote, exclusive=True, purpose="bootstrap")
     holder.acquire()
     try:
         result = run(inventory)

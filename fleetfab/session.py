@@ -1,0 +1,140 @@
+"""A host session: one SSH channel that holds the host lock and answers reads.
+
+The lock is an flock held by a shell on the host for as long as our channel
+stays open: a crashed or disconnected run releases it by itself. Applying
+runs take it exclusively; read-only runs share it.
+
+Once the lock is held, the same shell reads scripts from the channel, so
+every read of the run is one round trip on a channel that is already open,
+and the first read travels with the lock request itself (reading is
+harmless; nothing is changed before the lock is confirmed). Opening a
+channel costs the host a new sshd session and shell: for a drift of an
+unchanged host this makes the whole run one exec, as cheap as it gets.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import socket
+import time
+
+from fleetfab.shell import q
+
+LOCK_FILE = "/run/lock/fleetfab.lock"
+HOLDER_FILE = "/run/lock/fleetfab.holder"
+CHUNK = 65536
+
+
+class HostLocked(Exception):
+    pass
+
+
+class SessionLost(Exception):
+    pass
+
+
+def holder_text(purpose: str) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return f"{purpose} by {getpass.getuser()}@{socket.gethostname()} (pid {os.getpid()}) since {stamp}"
+
+
+def session_script(exclusive: bool, holder: str) -> str:
+    """Take the lock, say so, then run what arrives on standard input.
+
+    The shell keeps descriptor 9, and with it the lock, until the channel
+    closes. Refused, it answers BUSY and the holder, and never reads the
+    scripts that were sent ahead.
+    """
+    mode = "-x" if exclusive else "-s"
+    record = f"printf '%s\\n' {q(holder)} > {HOLDER_FILE}; " if exclusive else ""
+    return (
+        f"exec 9>>{LOCK_FILE} || exit 4; "
+        f"if flock -n {mode} 9; then {record}echo LOCKED; exec sh -s; "
+        f"else echo BUSY; cat {HOLDER_FILE} 2>/dev/null; fi"
+    )
+
+
+class HostSession:
+    def __init__(self, remote, exclusive: bool, purpose: str):
+        self.remote = remote
+        self.exclusive = exclusive
+        self.purpose = purpose
+        self.channel = None
+        self.confirmed = False
+        self._sent_ahead = False
+        self._pending = b""
+
+    def acquire(self) -> None:
+        self.request()
+        self.confirm()
+
+    def request(self) -> None:
+        """Ask for the lock; the answer is read by `confirm` or the first read."""
+        self.channel = self.remote.open_channel(session_script(self.exclusive, holder_text(self.purpose)))
+
+    def confirm(self) -> None:
+        """Wait for the answer: held, or refused with the holder's name."""
+        if self.confirmed:
+            return
+        if not self._sent_ahead:
+            self.remote.count("lock")
+        reply = self._line().decode(errors="replace").strip()
+        if reply == "LOCKED":
+            self.confirmed = True
+            return
+        rest = (self._pending + self._drain()).decode(errors="replace").strip()
+        self.release()
+        if reply == "BUSY":
+            raise HostLocked(f"another fleetfab run holds the lock on this host: {rest or 'holder unknown'}")
+        raise HostLocked(f"could not take the host lock ({LOCK_FILE}): {reply or 'no answer'} {rest}".strip())
+
+    def read(self, script: str, end: str, label: str) -> str:
+        """Run a read script in the session; its output up to the line `end`.
+
+        The script must print `end` on a line of its own last, and must not
+        read standard input (that is where the next scripts come from).
+        """
+        self.remote.count(label)
+        self.channel.sendall(script.encode())
+        self._sent_ahead = True
+        self.confirm()
+        marker = f"\n{end}\n".encode()
+        while marker not in self._pending:
+            chunk = self.channel.recv(CHUNK)
+            if not chunk:
+                raise SessionLost(f"the host's shell ended before answering{self._stderr_note()}")
+            self._pending += chunk
+        answer, _, self._pending = self._pending.partition(marker)
+        return (answer + marker).decode(errors="replace")
+
+    def release(self) -> None:
+        if self.channel is not None:
+            self.channel.shutdown_write()
+            self.channel.close()
+            self.channel = None
+
+    def _line(self) -> bytes:
+        while b"\n" not in self._pending:
+            chunk = self.channel.recv(CHUNK)
+            if not chunk:
+                break
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+    def _drain(self) -> bytes:
+        data = b""
+        while chunk := self.channel.recv(CHUNK):
+            data += chunk
+        return data + self._stderr()
+
+    def _stderr(self) -> bytes:
+        data = b""
+        while self.channel.recv_stderr_ready():
+            data += self.channel.recv_stderr(CHUNK)
+        return data
+
+    def _stderr_note(self) -> str:
+        text = self.remote.redact(self._stderr().decode(errors="replace").strip())
+        return f": {text.splitlines()[-1]}" if text else ""

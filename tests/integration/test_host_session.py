@@ -1,0 +1,90 @@
+"""The host session over a real sshd: one channel that holds the lock and answers reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetfab.redact import Redactor
+from fleetfab.remote import Remote
+from fleetfab.session import HostLocked, HostSession, SessionLost
+from fleetfab.ssh import connect
+
+pytestmark = pytest.mark.integration
+
+END = "END-OF-ANSWER"
+
+
+@pytest.fixture
+def open_session(fleet):
+    """Sessions on host alpha, each over its own SSH connection; all closed afterwards."""
+    inventory = fleet()
+    opened = []
+
+    def make(exclusive: bool, purpose: str = "test") -> HostSession:
+        remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
+        session = HostSession(remote, exclusive=exclusive, purpose=purpose)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        session.release()
+        session.remote.close()
+
+
+def answer(session: HostSession, script: str) -> str:
+    return session.read(f"{script}\necho {END}\n", END, "read").removesuffix(f"\n{END}\n")
+
+
+def test_the_first_read_travels_with_the_lock_request_and_confirms_it(open_session):
+    session = open_session(exclusive=True)
+    session.request()
+    assert answer(session, "echo hello") == "hello"
+    assert session.confirmed
+    assert dict(session.remote.round_trips) == {"read": 1}
+
+
+def test_every_read_of_a_session_runs_in_the_same_shell(open_session):
+    session = open_session(exclusive=False)
+    session.acquire()
+    first, second = answer(session, "echo $$"), answer(session, "echo $$")
+    assert first == second and first.isdigit()
+
+
+def test_a_refused_session_never_runs_the_scripts_sent_ahead(open_session, tmp_path):
+    open_session(exclusive=True, purpose="bootstrap").acquire()
+    late = open_session(exclusive=False)
+    late.request()
+    marker = tmp_path / "ran"
+    with pytest.raises(HostLocked, match="bootstrap by"):
+        answer(late, f"touch {marker}")
+    assert not marker.exists()
+
+
+def test_read_only_sessions_share_the_lock(open_session):
+    open_session(exclusive=False).acquire()
+    other = open_session(exclusive=False)
+    other.acquire()
+    assert other.confirmed
+
+
+def test_an_exclusive_session_is_refused_while_a_read_only_one_holds_the_lock(open_session):
+    open_session(exclusive=False).acquire()
+    with pytest.raises(HostLocked, match="another fleetfab run holds the lock"):
+        open_session(exclusive=True).acquire()
+
+
+def test_closing_a_session_releases_the_lock(open_session):
+    first = open_session(exclusive=True)
+    first.acquire()
+    first.release()
+    second = open_session(exclusive=True)
+    second.acquire()
+    assert second.confirmed
+
+
+def test_a_read_that_ends_the_shell_is_an_error_not_a_hang(open_session):
+    session = open_session(exclusive=False)
+    session.acquire()
+    with pytest.raises(SessionLost, match="ended before answering"):
+        session.read("exit 3\n", END, "read")
