@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.peers.setup import DEPLOY, PLAYBOOK, close_control_masters, venv_bin
+from bench.peers.setup import DEPLOY, PLAYBOOK, close_control_masters, peers_env, venv_bin
 
 REPO = Path(__file__).resolve().parent.parent
 APPLY, REAPPLY, CHECK = "first apply", "no-change re-apply", "read-only check"
@@ -117,7 +117,7 @@ def fleetfab(files: Files, measurement: str, tag: str) -> Outcome:
 def pyinfra(files: Files, measurement: str, tag: str, parallel: int) -> Outcome:
     command = [str(venv_bin(files.venv, "pyinfra")), str(files.pyinfra_inventory), str(DEPLOY), "--parallel", str(parallel)]
     command += ["--dry"] if measurement == CHECK else ["-y"]
-    env = {**os.environ, "BENCH_WORKLOAD": str(files.workload), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**peers_env(), "BENCH_WORKLOAD": str(files.workload), "PYTHONDONTWRITEBYTECODE": "1"}
     seconds, code, output = timed(command, files.logs / f"pyinfra-{tag}.log", env=env, cwd=files.folder)
     changes = pyinfra_changes(output)
     ok = code == 0 and (measurement == APPLY or changes == 0)
@@ -152,7 +152,7 @@ def ansible(files: Files, measurement: str, tag: str) -> Outcome:
     if measurement == CHECK:
         command.append("--check")
     env = {
-        **os.environ,
+        **peers_env(),
         "ANSIBLE_CONFIG": str(files.ansible_cfg),
         "ANSIBLE_HOME": str(files.folder / "ansible-home"),
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control),

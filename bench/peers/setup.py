@@ -8,6 +8,7 @@ compression: the SSH settings of fleetfab and pyinfra).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,13 +23,23 @@ def venv_bin(venv: Path, tool: str) -> Path:
     return venv / "bin" / tool
 
 
+def peers_env() -> dict[str, str]:
+    """The environment without the project on PYTHONPATH.
+
+    bench/run puts the work tree there; pip would then see fleetfab's own
+    metadata beside the peers and report its dependencies as missing.
+    """
+    return {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+
+
 def ensure_venv(venv: Path, log=print) -> dict[str, str]:
     """Create the peers' venv and install them if missing; return their versions."""
     if not (venv_bin(venv, "pyinfra").exists() and venv_bin(venv, "ansible-playbook").exists()):
         log(f"peers: installing {', '.join(PEERS)} into {venv}")
         if not venv_bin(venv, "python").exists():
             subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv_bin(venv, "python")), "-m", "pip", "install", "-q", *PEERS], check=True)
+        pip = [str(venv_bin(venv, "python")), "-m", "pip", "install", "-q", *PEERS]
+        subprocess.run(pip, check=True, env=peers_env())
     return versions(venv)
 
 
@@ -37,7 +48,8 @@ def versions(venv: Path) -> dict[str, str]:
         "import importlib.metadata as m, json;"
         "print(json.dumps({p: m.version(p) for p in ('pyinfra', 'ansible-core', 'paramiko')}))"
     )
-    out = subprocess.run([str(venv_bin(venv, "python")), "-c", code], text=True, capture_output=True, check=True).stdout
+    python = str(venv_bin(venv, "python"))
+    out = subprocess.run([python, "-c", code], text=True, capture_output=True, check=True, env=peers_env()).stdout
     import json
 
     return json.loads(out)
