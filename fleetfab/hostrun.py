@@ -59,7 +59,7 @@ class HostRun:
         connection = connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
         if lock:
-            self.session = HostSession(self.remote, exclusive=self.apply, purpose=purpose)
+            self.session = HostSession(self.remote, exclusive=self.apply, purpose=purpose, timeout=self.inventory.ssh.read_timeout)
             self.session.request()
 
     def confirm_lock(self) -> None:
@@ -164,7 +164,8 @@ class HostRun:
         if self.session is not None:
             stdout = self.session.read(script, f"{boundary} end", label)
         else:
-            stdout = self.remote.check(script, label, f"read {len(probes)} probes").stdout
+            what = f"read {len(probes)} probes"
+            stdout = self.remote.check(script, label, what, timeout=self.inventory.ssh.read_timeout).stdout
         return split_output(stdout, boundary, len(probes))
 
     def apply_change(self, resource: "Resource", record: ChangeRecord) -> None:

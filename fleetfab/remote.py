@@ -53,17 +53,25 @@ class Remote:
         channel.exec_command(self.command_line(command))
         return channel
 
-    def run(self, script: str, label: str, what: str) -> Result:
-        """Run a shell script; `what` is what the log says instead of the script."""
+    def run(self, script: str, label: str, what: str, timeout: float | None = None) -> Result:
+        """Run a shell script; `what` is what the log says instead of the script.
+
+        With a `timeout`, a host silent for that long fails the command.
+        """
         log.debug("%s: %s: %s", self.name, label, self.redact(what))
         self.count(label)
         channel = self.open_channel("exec sh -s")
+        channel.settimeout(timeout)
         stderr: list[bytes] = []
-        reader = threading.Thread(target=lambda: stderr.append(channel.makefile_stderr("rb").read()), daemon=True)
+        reader = threading.Thread(target=_read_into, args=(channel.makefile_stderr("rb"), stderr), daemon=True)
         reader.start()
-        channel.sendall(script.encode())
-        channel.shutdown_write()
-        stdout = channel.makefile("rb").read()
+        try:
+            channel.sendall(script.encode())
+            channel.shutdown_write()
+            stdout = channel.makefile("rb").read()
+        except TimeoutError:
+            channel.close()
+            raise RemoteError(f"{what}: the host did not answer within {timeout:g} s") from None
         code = channel.recv_exit_status()
         reader.join()
         channel.close()
@@ -72,8 +80,8 @@ class Remote:
             log.debug("%s: %s: exit %s: %s", self.name, label, code, self.redact(result.stderr.strip()))
         return result
 
-    def check(self, script: str, label: str, what: str) -> Result:
-        result = self.run(script, label, what)
+    def check(self, script: str, label: str, what: str, timeout: float | None = None) -> Result:
+        result = self.run(script, label, what, timeout)
         if not result.ok:
             message = result.stderr.strip() or result.stdout.strip() or f"exit {result.exit_code}"
             raise RemoteError(self.redact(message.splitlines()[-1]))
@@ -81,3 +89,11 @@ class Remote:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _read_into(stream, chunks: list[bytes]) -> None:
+    """Standard error, read beside standard output; a timeout is reported there."""
+    try:
+        chunks.append(stream.read())
+    except TimeoutError:
+        pass

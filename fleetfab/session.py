@@ -56,10 +56,17 @@ def session_script(exclusive: bool, holder: str) -> str:
 
 
 class HostSession:
-    def __init__(self, remote, exclusive: bool, purpose: str):
+    """`timeout`: seconds the host may stay silent while an answer is due.
+
+    A probe stuck on a dead mount, or a host that stopped answering, must
+    end a scheduled drift with an error rather than hold it forever.
+    """
+
+    def __init__(self, remote, exclusive: bool, purpose: str, timeout: float | None = None):
         self.remote = remote
         self.exclusive = exclusive
         self.purpose = purpose
+        self.timeout = timeout
         self.channel = None
         self.confirmed = False
         self._sent_ahead = False
@@ -72,6 +79,7 @@ class HostSession:
     def request(self) -> None:
         """Ask for the lock; the answer is read by `confirm` or the first read."""
         self.channel = self.remote.open_channel(session_script(self.exclusive, holder_text(self.purpose)))
+        self.channel.settimeout(self.timeout)
 
     def confirm(self) -> None:
         """Wait for the answer: held, or refused with the holder's name."""
@@ -101,7 +109,7 @@ class HostSession:
         self.confirm()
         marker = f"\n{end}\n".encode()
         while marker not in self._pending:
-            chunk = self.channel.recv(CHUNK)
+            chunk = self._recv()
             if not chunk:
                 raise SessionLost(f"the host's shell ended before answering{self._stderr_note()}")
             self._pending += chunk
@@ -116,7 +124,7 @@ class HostSession:
 
     def _line(self) -> bytes:
         while b"\n" not in self._pending:
-            chunk = self.channel.recv(CHUNK)
+            chunk = self._recv()
             if not chunk:
                 break
             self._pending += chunk
@@ -125,9 +133,15 @@ class HostSession:
 
     def _drain(self) -> bytes:
         data = b""
-        while chunk := self.channel.recv(CHUNK):
+        while chunk := self._recv():
             data += chunk
         return data + self._stderr()
+
+    def _recv(self) -> bytes:
+        try:
+            return self.channel.recv(CHUNK)
+        except TimeoutError:
+            raise SessionLost(f"the host did not answer within {self.timeout:g} s") from None
 
     def _stderr(self) -> bytes:
         data = b""

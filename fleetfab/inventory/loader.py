@@ -189,6 +189,7 @@ class _Builder:
             known_hosts=resolve(raw.get("known_hosts")),
             trust_on_first_use=raw.get("trust_on_first_use", False),
             connect_timeout=raw.get("connect_timeout", 10),
+            read_timeout=raw.get("read_timeout", 120),
         )
 
 

@@ -16,6 +16,7 @@ class SshSettings:
     known_hosts: Path | None = None
     trust_on_first_use: bool = False
     connect_timeout: int = 10
+    read_timeout: int = 120
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ SSH = Record({
     "identity": Field(Str(), doc="private key file for SSH"),
     "known_hosts": Field(Str(), doc="known_hosts file checked and, on first use, written"),
     "trust_on_first_use": Field(Bool(), doc="accept unknown host keys once (labs only)"),
-    "connect_timeout": Field(Int(1, 600)),
+    "connect_timeout": Field(Int(1, 600), doc="seconds to wait for a host to accept the connection"),
+    "read_timeout": Field(Int(1, 3600), doc="seconds a host may take to answer a read (probes, exports); past it, it is reported as not answering"),
 })
 
 RUN = Record({"parallel": Field(Int(1, 256), doc="hosts worked on at once")})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.redact import Redactor
-from fleetfab.remote import Remote
+from fleetfab.remote import Remote, RemoteError
 from fleetfab.session import HostLocked, HostSession, SessionLost
 from fleetfab.ssh import connect
 
@@ -20,9 +20,9 @@ def open_session(fleet):
     inventory = fleet()
     opened = []
 
-    def make(exclusive: bool, purpose: str = "test") -> HostSession:
+    def make(exclusive: bool, purpose: str = "test", timeout: float | None = None) -> HostSession:
         remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
-        session = HostSession(remote, exclusive=exclusive, purpose=purpose)
+        session = HostSession(remote, exclusive=exclusive, purpose=purpose, timeout=timeout)
         opened.append(session)
         return session
 
@@ -88,3 +88,20 @@ def test_a_read_that_ends_the_shell_is_an_error_not_a_hang(open_session):
     session.acquire()
     with pytest.raises(SessionLost, match="ended before answering"):
         session.read("exit 3\n", END, "read")
+
+
+def test_a_host_silent_past_the_read_timeout_is_an_error_not_a_hang(open_session):
+    session = open_session(exclusive=False, timeout=1)
+    session.acquire()
+    with pytest.raises(SessionLost, match="did not answer within 1 s"):
+        answer(session, "sleep 5")
+
+
+def test_a_command_silent_past_its_timeout_fails_with_what_it_was(fleet):
+    inventory = fleet()
+    remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
+    try:
+        with pytest.raises(RemoteError, match="read exports: the host did not answer within 1 s"):
+            remote.check("sleep 5\n", "exports", "read exports", timeout=1)
+    finally:
+        remote.close()

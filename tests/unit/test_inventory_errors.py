@@ -67,6 +67,13 @@ def test_malformed_cidr(problems):
     assert found == ["2: lab.network: expected a network in CIDR form, such as 198.18.0.0/24, got '198.18.0.1/24'"]
 
 
+def test_read_timeout_of_zero_is_refused(problems):
+    assert problems("""
+        ssh: {read_timeout: 0}
+        hosts: {}
+    """) == ["1: ssh.read_timeout: expected a whole number from 1 to 3600, got 0"]
+
+
 def test_port_out_of_range(problems):
     assert problems("""
         hosts:

@@ -96,6 +96,11 @@ def test_unknown_host_keys_are_refused_by_default(load):
     assert load("hosts: {}").ssh.trust_on_first_use is False
 
 
+def test_a_read_waits_two_minutes_for_a_silent_host_unless_told_otherwise(load):
+    assert load("hosts: {}").ssh.read_timeout == 120
+    assert load("{ssh: {read_timeout: 15}, hosts: {}}").ssh.read_timeout == 15
+
+
 def test_selecting_a_group_selects_its_descendants(inventory):
     assert [h.name for h in inventory.select("parent")] == ["a", "b"]
 
