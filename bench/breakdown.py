@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.workload import roles
-from fleetfab.facts import batch_script, new_boundary
+from fleetfab.facts import batch_script, new_boundary, probe_of
 from fleetfab.inventory import load_inventory
 from fleetfab.session import HostSession
 from fleetfab.redact import Redactor
@@ -27,7 +27,7 @@ from fleetfab.ssh import connect
 def probes_of(inventory, host, bench_roles) -> list[str]:
     out = []
     for name in host.roles:
-        out += [r.probe() for r in bench_roles[name].resources(RoleContext(inventory, host, name))]
+        out += [probe_of(r) for r in bench_roles[name].resources(RoleContext(inventory, host, name))]
     return out
 
 

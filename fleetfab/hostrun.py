@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import paramiko
 
 from fleetfab.exports import ExportBook, MissingExport
-from fleetfab.facts import batch_script, new_boundary, split_output
+from fleetfab.facts import Probe, batch_script, new_boundary, probe_of, split_output
 from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
@@ -81,7 +81,7 @@ class HostRun:
         items = [(name, list(self.roles[name].prepare(ctx))) for name, ctx in contexts]
         items = [(name, resources) for name, resources in items if resources]
         wanted = exports_of(self.inventory, self.host, self.roles)
-        probes = [r.probe() for _, resources in items for r in resources]
+        probes = [probe_of(r) for _, resources in items for r in resources]
         try:
             outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
         except HostLocked:
@@ -98,7 +98,7 @@ class HostRun:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
         contexts = self.contexts(exports)
         items, blocked = self.desired_states(contexts)
-        outputs = self.read("read", [r.probe() for _, resources in items for r in resources])
+        outputs = self.read("read", [probe_of(r) for _, resources in items for r in resources])
         try:
             self.converge_roles(items, outputs)
         finally:
@@ -136,7 +136,7 @@ class HostRun:
         for name, resources in items:
             mine, outputs = outputs[: len(resources)], outputs[len(resources):]
             if changed and self.apply:
-                mine = self.read(name, [r.probe() for r in resources])
+                mine = self.read(name, [probe_of(r) for r in resources])
             changed |= self.converge_role(name, resources, mine)
         return changed
 
@@ -154,7 +154,7 @@ class HostRun:
                 self.apply_change(resource, record)
         return self.apply and bool(pending)
 
-    def read(self, label: str, probes: list[str]) -> list[str]:
+    def read(self, label: str, probes: list[Probe]) -> list[str]:
         """The output of each probe, all from one SSH round trip."""
         if not probes:
             return []
@@ -166,7 +166,7 @@ class HostRun:
         else:
             what = f"read {len(probes)} probes"
             stdout = self.remote.check(script, label, what, timeout=self.inventory.ssh.read_timeout).stdout
-        return split_output(stdout, boundary, len(probes))
+        return split_output(stdout, boundary, probes)
 
     def apply_change(self, resource: "Resource", record: ChangeRecord) -> None:
         change = record.change

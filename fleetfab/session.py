@@ -98,7 +98,7 @@ class HostSession:
         raise HostLocked(f"could not take the host lock ({LOCK_FILE}): {reply or 'no answer'} {rest}".strip())
 
     def read(self, script: str, end: str, label: str) -> str:
-        """Run a read script in the session; its output up to the line `end`.
+        """Run a read script in the session; its output through the line `end`.
 
         The script must print `end` on a line of its own last, and must not
         read standard input (that is where the next scripts come from).
@@ -107,14 +107,15 @@ class HostSession:
         self.channel.sendall(script.encode())
         self._sent_ahead = True
         self.confirm()
-        marker = f"\n{end}\n".encode()
-        while marker not in self._pending:
+        while (stop := _end_of_line(self._pending, end.encode())) < 0:
             chunk = self._recv()
             if not chunk:
-                raise SessionLost(f"the host's shell ended before answering{self._stderr_note()}")
+                note = self._stderr_note()
+                self.release()
+                raise SessionLost(f"the host's shell ended before answering{note}")
             self._pending += chunk
-        answer, _, self._pending = self._pending.partition(marker)
-        return (answer + marker).decode(errors="replace")
+        answer, self._pending = self._pending[:stop], self._pending[stop:]
+        return answer.decode(errors="replace")
 
     def release(self) -> None:
         if self.channel is not None:
@@ -138,9 +139,11 @@ class HostSession:
         return data + self._stderr()
 
     def _recv(self) -> bytes:
+        """The next bytes from the host; a session that waited in vain is closed."""
         try:
             return self.channel.recv(CHUNK)
         except TimeoutError:
+            self.release()
             raise SessionLost(f"the host did not answer within {self.timeout:g} s") from None
 
     def _stderr(self) -> bytes:
@@ -152,3 +155,9 @@ class HostSession:
     def _stderr_note(self) -> str:
         text = self.remote.redact(self._stderr().decode(errors="replace").strip())
         return f": {text.splitlines()[-1]}" if text else ""
+
+
+def _end_of_line(data: bytes, line: bytes) -> int:
+    """Where the first line that is exactly `line` ends in `data` (past its newline), or -1."""
+    at = (b"\n" + data).find(b"\n" + line + b"\n")
+    return -1 if at < 0 else at + len(line) + 1

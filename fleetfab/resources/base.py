@@ -40,7 +40,13 @@ class Resource:
         raise NotImplementedError
 
     def probe(self) -> str:
+        """A shell snippet whose output alone tells the resource's state."""
         raise NotImplementedError
+
+    def shared_probe(self):
+        """The same answer as `probe()`, from a command shared with every
+        resource of its kind in the batch (a `fleetfab.facts.Shared`), or None."""
+        return None
 
     def compare(self, output: str) -> Change | None:
         """None when the probe output shows the desired state."""

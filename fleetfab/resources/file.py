@@ -7,7 +7,9 @@ import difflib
 import hashlib
 from dataclasses import dataclass
 
+from fleetfab.facts import Shared
 from fleetfab.resources.base import Change, Resource, lines
+from fleetfab.resources.filestates import FILES
 from fleetfab.shell import cmd, heredoc, q
 
 BACKUP_ROOT = "/var/backups/fleetfab"
@@ -63,6 +65,10 @@ class File(Resource):
             f"if [ -L {p} ]; then echo link; elif [ -f {p} ]; then stat -c '%U %G %a' {p}; {content}; "
             f"elif [ -e {p} ]; then echo other; else echo absent; fi"
         )
+
+    def shared_probe(self) -> Shared | None:
+        """A secret file's content never leaves the host, so it is not archived."""
+        return None if self.secret else Shared(FILES, self.path)
 
     def compare(self, output: str) -> Change | None:
         out = lines(output)

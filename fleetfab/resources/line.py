@@ -30,6 +30,12 @@ def _set_line_script(path: str, line: str, match: str) -> str:
     )
 
 
+def proc_path(name: str) -> str:
+    """Where the kernel shows a parameter: dots separate levels, and a slash
+    stands for a dot inside a level (eth0/100 is interface eth0.100), as in sysctl."""
+    return "/proc/sys/" + name.translate(str.maketrans("./", "/."))
+
+
 def _line_probe(path: str, match: str) -> str:
     p = q(path)
     return f"if [ -f {p} ]; then grep -E -- {q(match)} {p} || true; else echo '@absent'; fi"
@@ -95,13 +101,20 @@ class Sysctl(Resource):
         return "^[[:space:]]*" + re.escape(self.name) + "[[:space:]]*="
 
     def probe(self) -> str:
-        return f"sysctl -n {q(self.name)} 2>/dev/null | tr -s '[:space:]' ' ' || true; echo; {_line_probe(SYSCTL_FILE, self.pattern)}"
+        """The live value from /proc/sys by one process, then the persisted line.
+
+        Not the shell's own `read`: dash reads a byte at a time, and the
+        kernel answers any read of a /proc/sys number past offset 0 with EOF.
+        """
+        live = f"tr -s '[:space:]' ' ' < {q(proc_path(self.name))}; echo"
+        return f"{live}; {_line_probe(SYSCTL_FILE, self.pattern)}"
 
     def compare(self, output: str) -> Change | None:
         live, _, persisted = output.partition("\n")
+        live = " ".join(live.split())  # several fields are tab-separated in /proc/sys
         problems = []
-        if live.strip() != str(self.value):
-            problems.append(f"live value {live.strip() or '(unreadable)'} -> {self.value}")
+        if live != str(self.value):
+            problems.append(f"live value {live or '(unreadable)'} -> {self.value}")
         if _line_state(persisted, self.line) != "ok":
             problems.append(f"not persisted in {SYSCTL_FILE}")
         return self.change("update", "; ".join(problems)) if problems else None

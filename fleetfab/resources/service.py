@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fleetfab.facts import Shared
 from fleetfab.resources.base import Change, Resource, lines
+from fleetfab.resources.unitstates import PROPERTIES, UNITS
 from fleetfab.shell import q
 
 #: is-enabled answers that need no `systemctl enable`
@@ -22,7 +24,10 @@ class Service(Resource):
         return f"service {self.name}"
 
     def probe(self) -> str:
-        return f"systemctl show -p UnitFileState -p ActiveState {q(self.name)} 2>/dev/null || true"
+        return f"systemctl show {PROPERTIES} -- {q(self.name)} 2>/dev/null || true"
+
+    def shared_probe(self) -> Shared:
+        return Shared(UNITS, self.name)
 
     def _wanted(self, output: str) -> list[str]:
         state = dict(line.partition("=")[::2] for line in lines(output))

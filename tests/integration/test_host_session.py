@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fleetfab.redact import Redactor
@@ -51,6 +53,13 @@ def test_every_read_of_a_session_runs_in_the_same_shell(open_session):
     assert first == second and first.isdigit()
 
 
+def test_an_answer_may_be_the_end_line_alone(open_session):
+    session = open_session(exclusive=False)
+    session.acquire()
+    assert session.read(f"echo {END}\n", END, "read") == f"{END}\n"
+    assert answer(session, "echo next") == "next"
+
+
 def test_a_refused_session_never_runs_the_scripts_sent_ahead(open_session, tmp_path):
     open_session(exclusive=True, purpose="bootstrap").acquire()
     late = open_session(exclusive=False)
@@ -94,7 +103,31 @@ def test_a_host_silent_past_the_read_timeout_is_an_error_not_a_hang(open_session
     session = open_session(exclusive=False, timeout=1)
     session.acquire()
     with pytest.raises(SessionLost, match="did not answer within 1 s"):
-        answer(session, "sleep 5")
+        answer(session, "sleep 3")
+    assert wait_for_lock(open_session, seconds=10)
+
+
+def test_a_stuck_read_keeps_the_lock_until_it_ends(open_session):
+    session = open_session(exclusive=False, timeout=1)
+    session.acquire()
+    with pytest.raises(SessionLost):
+        answer(session, "sleep 3")
+    session.release()
+    with pytest.raises(HostLocked):
+        open_session(exclusive=True).acquire()
+    assert wait_for_lock(open_session, seconds=10)
+
+
+def wait_for_lock(open_session, seconds: float) -> bool:
+    """Whether an exclusive session gets the lock within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            open_session(exclusive=True).acquire()
+            return True
+        except HostLocked:
+            time.sleep(0.2)
+    return False
 
 
 def test_a_command_silent_past_its_timeout_fails_with_what_it_was(fleet):
@@ -102,6 +135,6 @@ def test_a_command_silent_past_its_timeout_fails_with_what_it_was(fleet):
     remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
     try:
         with pytest.raises(RemoteError, match="read exports: the host did not answer within 1 s"):
-            remote.check("sleep 5\n", "exports", "read exports", timeout=1)
+            remote.check("sleep 2\n", "exports", "read exports", timeout=1)
     finally:
         remote.close()

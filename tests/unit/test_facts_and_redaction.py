@@ -12,26 +12,27 @@ from fleetfab.report.model import ChangeRecord, HostReport
 from fleetfab.resources.base import Change
 
 
-def run_batch(probes: list[str], boundary: str) -> str:
+def run_batch(probes: list, boundary: str) -> str:
     return subprocess.run(["sh", "-s"], input=batch_script(probes, boundary), text=True, capture_output=True).stdout
 
 
 def test_each_probe_gets_exactly_its_own_output():
     boundary = new_boundary()
     probes = ["echo one", "printf 'no newline'", "echo; echo", "false", "echo oops >&2"]
-    assert split_output(run_batch(probes, boundary), boundary, len(probes)) == ["one\n", "no newline", "\n\n", "", ""]
+    assert split_output(run_batch(probes, boundary), boundary, probes) == ["one\n", "no newline", "\n\n", "", ""]
 
 
 def test_a_probe_that_exits_is_caught_not_taken_for_empty_output():
     boundary = new_boundary()
     with pytest.raises(ProbeOutputError):
-        split_output(run_batch(["echo one", "exit 3", "echo three"], boundary), boundary, 3)
+        probes = ["echo one", "exit 3", "echo three"]
+        split_output(run_batch(probes, boundary), boundary, probes)
 
 
 def test_output_cut_short_is_an_error_not_a_no_op():
     boundary = new_boundary()
     with pytest.raises(ProbeOutputError):
-        split_output(f"\n{boundary} 0\nabsent\n", boundary, 2)
+        split_output(f"\n{boundary} 0\nabsent\n", boundary, ["echo absent", "echo absent"])
 
 
 def test_boundaries_differ_between_runs():

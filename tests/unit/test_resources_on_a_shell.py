@@ -13,7 +13,8 @@ import subprocess
 
 import pytest
 
-from fleetfab.resources import Absent, Command, Directory, File, Line
+from fleetfab.resources import Absent, Command, Directory, File, Line, Sysctl
+from fleetfab.resources.line import proc_path
 
 ME = getpass.getuser()
 MY_GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -120,3 +121,27 @@ def test_validation_message_names_an_odd_path_literally(tmp_path):
     result = sh(resource.fix(resource.compare(sh(resource.probe()).stdout)))
     assert result.returncode == 3
     assert f"validation failed, {target} left as it was:" in result.stderr
+
+
+def live_value_differs(resource) -> bool:
+    change = resource.compare(sh(resource.probe()).stdout)
+    return change is not None and "live value" in change.summary
+
+
+def test_sysctl_probe_reads_the_live_value_from_proc_sys():
+    assert not live_value_differs(Sysctl("kernel.ostype", "Linux"))
+    assert live_value_differs(Sysctl("kernel.ostype", "Plan9"))
+
+
+def test_sysctl_with_several_fields_compares_them_space_separated():
+    low, high = open("/proc/sys/net/ipv4/ip_local_port_range").read().split()
+    assert not live_value_differs(Sysctl("net.ipv4.ip_local_port_range", f"{low} {high}"))
+
+
+def test_sysctl_that_the_kernel_lacks_reads_as_unreadable():
+    resource = Sysctl("kernel.no_such_thing", 1)
+    assert "live value (unreadable) -> 1" in resource.compare(sh(resource.probe()).stdout).summary
+
+
+def test_a_dotted_interface_name_is_written_with_a_slash_in_a_sysctl_name():
+    assert proc_path("net.ipv4.conf.eth0/100.forwarding") == "/proc/sys/net/ipv4/conf/eth0.100/forwarding"
