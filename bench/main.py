@@ -190,7 +190,7 @@ def render(args, results: dict, host: dict, versions: dict, engine: str) -> tupl
         trips = res["round_trips"]
         if trips:
             labels = ", ".join(f"{k}={v['min']}" + (f"–{v['max']}" if v["max"] != v["min"] else "") for k, v in trips["per_label"].items())
-            out.append(f"fleetfab drift, SSH exec channels per host: {labels} (roles: base, bench)")
+            out.append(f"fleetfab drift, SSH round trips per host: {labels} (roles: base, bench)")
             out.append("")
         for target, met, why in stats.targets(res["figures"], res["floor"], trips, roles=2):
             mark = "met" if met else ("not measured" if met is None else "NOT MET")

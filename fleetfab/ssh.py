@@ -54,8 +54,48 @@ def host_key_policy(ssh: SshSettings) -> paramiko.MissingHostKeyPolicy:
     return RefuseUnknownKeys(ssh.known_hosts)
 
 
+SYSTEM_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
+
+_parsed: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+_parsed_lock = threading.Lock()
+
+
+def parsed_known_hosts(path: Path) -> paramiko.HostKeys:
+    """A known_hosts file, parsed once while it stays unchanged.
+
+    paramiko's parser builds every key and compares each line with all the
+    lines before it: done for every connection, a fleet's file cost more CPU
+    than the rest of a drift. Lookups only read the result, so threads share it.
+    """
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return paramiko.HostKeys()
+    stamp = (status.st_mtime_ns, status.st_size)
+    with _parsed_lock:
+        cached = _parsed.get(path)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, paramiko.HostKeys(str(path)))
+            _parsed[path] = cached
+        return cached[1]
+
+
+def known_keys(name: str, ssh: SshSettings) -> dict:
+    """The recorded keys of `name` (key type -> key), the user's own file first, as ssh reads them."""
+    files = [SYSTEM_KNOWN_HOSTS] + ([ssh.known_hosts] if ssh.known_hosts else [])
+    for path in files:
+        found = parsed_known_hosts(path).lookup(name)
+        if found:
+            return dict(found)
+    return {}
+
+
 def connect(host: Host, ssh: SshSettings) -> Connection:
-    """An open connection to `host`, its host key checked."""
+    """An open connection to `host`, its host key checked.
+
+    The client is given only this host's recorded keys: paramiko then asks
+    the server for a key of that type, and refuses one that differs.
+    """
     connect_kwargs = {"key_filename": str(ssh.identity)} if ssh.identity else {}
     connection = Connection(
         host.address,
@@ -65,9 +105,9 @@ def connect(host: Host, ssh: SshSettings) -> Connection:
         connect_kwargs=connect_kwargs,
     )
     client = connection.client
-    client.load_system_host_keys()
-    if ssh.known_hosts and ssh.known_hosts.exists():
-        client.get_host_keys().load(str(ssh.known_hosts))
+    name = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+    for key_type, key in known_keys(name, ssh).items():
+        client.get_host_keys().add(name, key_type, key)
     client.set_missing_host_key_policy(host_key_policy(ssh))
     connection.open()
     connection.transport.set_keepalive(30)

@@ -29,6 +29,15 @@ def test_the_last_line_says_failed_for_a_missing_figure():
     assert stats.last_line(5, f, None) == "drift N=5: fleetfab=1.00 pyinfra=failed ansible=20.00 floor=failed"
 
 
+def test_a_tool_left_out_of_the_run_is_not_measured_rather_than_failed():
+    f = figures()
+    del f["ansible"]
+    f["pyinfra"]["read-only check"] = None
+    assert stats.last_line(5, f, None) == "drift N=5: fleetfab=1.00 pyinfra=failed ansible=not-measured floor=failed"
+    ansible_row = next(l for l in stats.table(f, None, "direct").splitlines() if l.startswith("| ansible"))
+    assert ansible_row == "| ansible | not measured | not measured | not measured |"
+
+
 def test_the_table_has_a_row_per_tool_and_the_floor():
     text = stats.table(figures(), Figure(0.5, 0.4, 0.6, 3), "direct")
     rows = [l for l in text.splitlines() if l.startswith("| ")]

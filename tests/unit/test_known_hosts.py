@@ -1,0 +1,63 @@
+"""known_hosts files: parsed once per change, looked up per host, the user's own file first."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from fleetfab import ssh
+from fleetfab.inventory.model import SshSettings
+
+
+def public_key(tmp_path, name: str) -> str:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / name)], check=True)
+    kind, blob = (tmp_path / f"{name}.pub").read_text().split()[:2]
+    return f"{kind} {blob}"
+
+
+@pytest.fixture
+def files(tmp_path, monkeypatch):
+    """The user's own known_hosts and the inventory's, both empty to start with."""
+    own, inventory = tmp_path / "own_known_hosts", tmp_path / "inventory_known_hosts"
+    own.write_text("")
+    inventory.write_text("")
+    monkeypatch.setattr(ssh, "SYSTEM_KNOWN_HOSTS", own)
+    return own, inventory
+
+
+def test_an_unchanged_file_is_parsed_once(files):
+    _, inventory = files
+    assert ssh.parsed_known_hosts(inventory) is ssh.parsed_known_hosts(inventory)
+
+
+def test_a_changed_file_is_parsed_again(files, tmp_path):
+    _, inventory = files
+    before = ssh.parsed_known_hosts(inventory)
+    inventory.write_text(f"198.18.0.9 {public_key(tmp_path, 'host')}\n")
+    assert ssh.parsed_known_hosts(inventory) is not before
+    assert ssh.parsed_known_hosts(inventory).lookup("198.18.0.9")
+
+
+def test_a_host_gets_its_own_keys_and_no_others(files, tmp_path):
+    _, inventory = files
+    inventory.write_text(f"198.18.0.1 {public_key(tmp_path, 'one')}\n[198.18.0.2]:2222 {public_key(tmp_path, 'two')}\n")
+    settings = SshSettings(known_hosts=inventory)
+    one, two = ssh.known_keys("198.18.0.1", settings), ssh.known_keys("[198.18.0.2]:2222", settings)
+    assert list(one) == ["ssh-ed25519"] and list(two) == ["ssh-ed25519"]
+    assert one["ssh-ed25519"] != two["ssh-ed25519"]
+    assert ssh.known_keys("198.18.0.2", settings) == {}
+
+
+def test_the_users_own_file_is_read_before_the_inventorys(files, tmp_path):
+    own, inventory = files
+    own_key, inventory_key = public_key(tmp_path, "own"), public_key(tmp_path, "inventory")
+    own.write_text(f"198.18.0.1 {own_key}\n")
+    inventory.write_text(f"198.18.0.1 {inventory_key}\n")
+    found = ssh.known_keys("198.18.0.1", SshSettings(known_hosts=inventory))
+    assert found["ssh-ed25519"].get_base64() == own_key.split()[1]
+
+
+def test_a_missing_file_knows_no_host(tmp_path, monkeypatch):
+    monkeypatch.setattr(ssh, "SYSTEM_KNOWN_HOSTS", tmp_path / "absent")
+    assert ssh.known_keys("198.18.0.1", SshSettings(known_hosts=tmp_path / "also-absent")) == {}
