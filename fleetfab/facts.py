@@ -11,7 +11,6 @@ the resource's own `probe()` would, so `compare` never knows the difference.
 
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from typing import Protocol
@@ -77,10 +76,23 @@ class ProbeOutputError(Exception):
     pass
 
 
+def sections_of(stdout: str, boundary: str) -> dict[str, str]:
+    """Each section's output by its label (an index, a kind's name, or `end`).
+
+    A plain split: the boundary is new for every read, so a pattern built
+    from it would be compiled anew every time.
+    """
+    sections = {}
+    for piece in stdout.split(f"\n{boundary} ")[1:]:
+        label, newline, output = piece.partition("\n")
+        if newline:
+            sections[label] = output
+    return sections
+
+
 def split_output(stdout: str, boundary: str, probes: list[Probe]) -> list[str]:
     """The output of each probe, in order; incomplete output is an error."""
-    pieces = re.split(rf"\n{re.escape(boundary)} (\d+|end|[a-z]+)\n", stdout)
-    sections = dict(zip(pieces[1::2], pieces[2::2]))
+    sections = sections_of(stdout, boundary)
     groups = shared_keys(probes)
     if "end" not in sections or any(kind.name not in sections for kind in groups):
         raise ProbeOutputError("the host's answer to the probes was cut short")

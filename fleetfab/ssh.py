@@ -7,11 +7,12 @@ a key that differs from a recorded one is always refused.
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 
 import paramiko
-from fabric import Connection
+from fabric import Config, Connection
 
 from fleetfab.inventory.model import Host, SshSettings
 
@@ -90,6 +91,16 @@ def known_keys(name: str, ssh: SshSettings) -> dict:
     return {}
 
 
+@functools.lru_cache(maxsize=None)
+def fabric_config() -> Config:
+    """One Fabric configuration for every connection of the process.
+
+    A new Config reads the ssh_config files again; connections only read it,
+    and a Fabric Group hands one config to all its connections the same way.
+    """
+    return Config()
+
+
 def connect(host: Host, ssh: SshSettings) -> Connection:
     """An open connection to `host`, its host key checked.
 
@@ -103,6 +114,7 @@ def connect(host: Host, ssh: SshSettings) -> Connection:
         port=host.port,
         connect_timeout=ssh.connect_timeout,
         connect_kwargs=connect_kwargs,
+        config=fabric_config(),
     )
     client = connection.client
     name = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
