@@ -15,11 +15,15 @@ unchanged host this makes the whole run one exec, as cheap as it gets.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import time
 
 from fleetfab.shell import q
+
+#: the remote commands' logger: reads in the session are logged beside them
+log = logging.getLogger("fleetfab.remote")
 
 LOCK_FILE = "/run/lock/fleetfab.lock"
 HOLDER_FILE = "/run/lock/fleetfab.holder"
@@ -103,6 +107,7 @@ class HostSession:
         The script must print `end` on a line of its own last, and must not
         read standard input (that is where the next scripts come from).
         """
+        log.debug("%s: %s: read in the session", self.remote.name, label)
         self.remote.count(label)
         self.channel.sendall(script.encode())
         self._sent_ahead = True
