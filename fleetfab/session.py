@@ -74,7 +74,7 @@ class HostSession:
         self.channel = None
         self.confirmed = False
         self._sent_ahead = False
-        self._pending = b""
+        self._pending = bytearray()
 
     def acquire(self) -> None:
         self.request()
@@ -112,14 +112,17 @@ class HostSession:
         self.channel.sendall(script.encode())
         self._sent_ahead = True
         self.confirm()
-        while (stop := _end_of_line(self._pending, end.encode())) < 0:
+        line, searched = end.encode(), 0
+        while (stop := _end_of_line(self._pending, line, searched)) < 0:
+            searched = max(len(self._pending) - len(line) - 1, 0)
             chunk = self._recv()
             if not chunk:
                 note = self._stderr_note()
                 self.release()
                 raise SessionLost(f"the host's shell ended before answering{note}")
             self._pending += chunk
-        answer, self._pending = self._pending[:stop], self._pending[stop:]
+        answer = bytes(self._pending[:stop])
+        del self._pending[:stop]
         return answer.decode(errors="replace")
 
     def release(self) -> None:
@@ -134,8 +137,9 @@ class HostSession:
             if not chunk:
                 break
             self._pending += chunk
-        line, _, self._pending = self._pending.partition(b"\n")
-        return line
+        line, _, rest = self._pending.partition(b"\n")
+        self._pending = bytearray(rest)
+        return bytes(line)
 
     def _drain(self) -> bytes:
         data = b""
@@ -162,7 +166,13 @@ class HostSession:
         return f": {text.splitlines()[-1]}" if text else ""
 
 
-def _end_of_line(data: bytes, line: bytes) -> int:
-    """Where the first line that is exactly `line` ends in `data` (past its newline), or -1."""
-    at = (b"\n" + data).find(b"\n" + line + b"\n")
-    return -1 if at < 0 else at + len(line) + 1
+def _end_of_line(data: bytearray, line: bytes, start: int = 0) -> int:
+    """Where the first line that is exactly `line` ends in `data` (past its newline), or -1.
+
+    The search resumes at `start`, so an answer arriving in many pieces is
+    scanned once, not once a piece.
+    """
+    if start == 0 and data.startswith(line + b"\n"):
+        return len(line) + 1
+    at = data.find(b"\n" + line + b"\n", max(start - 1, 0))
+    return -1 if at < 0 else at + len(line) + 2

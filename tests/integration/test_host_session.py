@@ -60,6 +60,14 @@ def test_an_answer_may_be_the_end_line_alone(open_session):
     assert answer(session, "echo next") == "next"
 
 
+def test_a_long_answer_arriving_in_many_pieces_is_read_whole_and_in_order(open_session):
+    session = open_session(exclusive=False)
+    session.acquire()
+    lines = answer(session, "seq 1 300000").split("\n")
+    assert lines == [str(n) for n in range(1, 300001)]
+    assert answer(session, "echo next") == "next"
+
+
 def test_a_refused_session_never_runs_the_scripts_sent_ahead(open_session, tmp_path):
     open_session(exclusive=True, purpose="bootstrap").acquire()
     late = open_session(exclusive=False)
