@@ -185,6 +185,30 @@ def wait_for_ssh(fleet: list[Machine], timeout: float = 120.0) -> None:
         raise MachineError(f"sshd did not answer within {timeout:.0f} s on {', '.join(m.name for m in waiting)}")
 
 
+def wait_for_boot(fleet: list[Machine], timeout: float = 180.0) -> None:
+    """Until systemd on every machine has finished booting.
+
+    sshd answers long before the rest of a machine's units have started;
+    measuring then would time 20 boots sharing the tools' cores, not the
+    tools. `degraded` is a finished boot too (a unit failed, which the
+    tools' own checks then report).
+    """
+
+    def booted(machine: Machine) -> str:
+        try:
+            result = subprocess.run(["docker", "exec", container_name(machine), "systemctl", "is-system-running", "--wait"],
+                                    text=True, capture_output=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return "still starting"
+        return result.stdout.strip() or result.stderr.strip()
+
+    with ThreadPoolExecutor(max_workers=len(fleet) or 1) as pool:
+        states = dict(zip((m.name for m in fleet), pool.map(booted, fleet)))
+    unfinished = {name: state for name, state in states.items() if state not in ("running", "degraded")}
+    if unfinished:
+        raise MachineError("machines did not finish booting: " + ", ".join(f"{n} ({s})" for n, s in unfinished.items()))
+
+
 def _banner(address: str) -> bool:
     try:
         with socket.create_connection((address, 22), timeout=2) as s:

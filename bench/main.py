@@ -110,10 +110,11 @@ def fresh_machines(variants: list[Variant], image: str) -> None:
     fleet_ = variants[0].fleet
     machines.create(fleet_, image, REPO)
     machines.wait_for_ssh(fleet_)
+    machines.wait_for_boot(fleet_)
     keys = machines.host_keys(fleet_)
     for v in variants:
         v.trust(keys)
-    log(f"{len(fleet_)} fresh machines answer ssh ({time.monotonic() - started:.1f} s)")
+    log(f"{len(fleet_)} fresh machines have booted and answer ssh ({time.monotonic() - started:.1f} s)")
 
 
 def measure_variant(variant: Variant, args, image: str, results: dict) -> None:
