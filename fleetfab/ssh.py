@@ -67,18 +67,19 @@ def parsed_known_hosts(path: Path) -> paramiko.HostKeys:
     paramiko's parser builds every key and compares each line with all the
     lines before it: done for every connection, a fleet's file cost more CPU
     than the rest of a drift. Lookups only read the result, so threads share it.
+    A file that cannot be read knows no host, so its hosts' keys are refused.
     """
     try:
         status = path.stat()
-    except FileNotFoundError:
+        stamp = (status.st_mtime_ns, status.st_size)
+        with _parsed_lock:
+            cached = _parsed.get(path)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, paramiko.HostKeys(str(path)))
+                _parsed[path] = cached
+            return cached[1]
+    except OSError:
         return paramiko.HostKeys()
-    stamp = (status.st_mtime_ns, status.st_size)
-    with _parsed_lock:
-        cached = _parsed.get(path)
-        if cached is None or cached[0] != stamp:
-            cached = (stamp, paramiko.HostKeys(str(path)))
-            _parsed[path] = cached
-        return cached[1]
 
 
 def known_keys(name: str, ssh: SshSettings) -> dict:

@@ -61,3 +61,8 @@ def test_the_users_own_file_is_read_before_the_inventorys(files, tmp_path):
 def test_a_missing_file_knows_no_host(tmp_path, monkeypatch):
     monkeypatch.setattr(ssh, "SYSTEM_KNOWN_HOSTS", tmp_path / "absent")
     assert ssh.known_keys("198.18.0.1", SshSettings(known_hosts=tmp_path / "also-absent")) == {}
+
+
+def test_an_unreadable_file_knows_no_host(tmp_path, monkeypatch):
+    monkeypatch.setattr(ssh, "SYSTEM_KNOWN_HOSTS", tmp_path)  # a folder: stat works, reading fails
+    assert ssh.known_keys("198.18.0.1", SshSettings()) == {}
