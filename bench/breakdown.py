@@ -15,9 +15,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from bench.workload import roles
-from fleetfab.facts import batch_script, new_boundary, probe_of
+from fleetfab.facts import batch_script, end_line, new_boundary, probe_of
 from fleetfab.inventory import load_inventory
 from fleetfab.session import HostSession
+from fleetfab.shell import q
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 from fleetfab.role import RoleContext
@@ -42,9 +43,9 @@ def one_host(inventory, host, bench_roles) -> dict:
     boundary = new_boundary()
     script = batch_script(probes, boundary)
     t2 = time.perf_counter()
-    session.read(script, f"{boundary} end", "read")
+    session.read(script, end_line(boundary), "read")
     t3 = time.perf_counter()
-    session.read(f"echo {boundary} end\n", f"{boundary} end", "read")
+    session.read(f"echo {q(end_line(boundary))}\n", end_line(boundary), "read")
     t4 = time.perf_counter()
     remote.check("true\n", "true", "breakdown")
     t5 = time.perf_counter()

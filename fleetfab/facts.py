@@ -15,6 +15,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
+from fleetfab.shell import q
+
+#: the label of a batch's last section, which says the answer is complete
+END = "end"
+
 
 class SharedKind(Protocol):
     """One command that probes many resources of a kind at once."""
@@ -49,6 +54,11 @@ def new_boundary() -> str:
     return "FLEETFAB-" + secrets.token_hex(12)
 
 
+def end_line(boundary: str) -> str:
+    """The line a batch prints last: its answer is complete once this line is in."""
+    return f"{boundary} {END}"
+
+
 def _section(boundary: str, label: str | int, script: str) -> str:
     return f"printf '\\n%s %s\\n' {boundary} {label}\n{{ {script}\n}} 2>/dev/null </dev/null"
 
@@ -68,7 +78,7 @@ def batch_script(probes: list[Probe], boundary: str) -> str:
     and one that does is caught, since the answer then ends too early."""
     parts = [_section(boundary, kind.name, kind.script(keys)) for kind, keys in shared_keys(probes).items()]
     parts += [_section(boundary, index, probe) for index, probe in enumerate(probes) if isinstance(probe, str)]
-    parts.append(f"printf '\\n%s end\\n' {boundary}")
+    parts.append(f"printf '\\n%s\\n' {q(end_line(boundary))}")
     return "\n".join(parts) + "\n"
 
 
@@ -94,7 +104,7 @@ def split_output(stdout: str, boundary: str, probes: list[Probe]) -> list[str]:
     """The output of each probe, in order; incomplete output is an error."""
     sections = sections_of(stdout, boundary)
     groups = shared_keys(probes)
-    if "end" not in sections or any(kind.name not in sections for kind in groups):
+    if END not in sections or any(kind.name not in sections for kind in groups):
         raise ProbeOutputError("the host's answer to the probes was cut short")
     answers = {kind: kind.answers(sections[kind.name], keys) for kind, keys in groups.items()}
     outputs = []

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import paramiko
 
 from fleetfab.exports import ExportBook, MissingExport
-from fleetfab.facts import Probe, batch_script, new_boundary, probe_of, split_output
+from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
 from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
@@ -162,7 +162,7 @@ class HostRun:
         boundary = new_boundary()
         script = batch_script(probes, boundary)
         if self.session is not None:
-            stdout = self.session.read(script, f"{boundary} end", label)
+            stdout = self.session.read(script, end_line(boundary), label)
         else:
             what = f"read {len(probes)} probes"
             stdout = self.remote.check(script, label, what, timeout=self.inventory.ssh.read_timeout).stdout
