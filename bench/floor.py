@@ -15,10 +15,20 @@ import paramiko
 from fabric import Connection, ThreadingGroup
 
 
-def connection(host: str, port: int, key: str, known_hosts: str) -> Connection:
+def recorded_keys(known_hosts: str) -> paramiko.HostKeys:
+    """The bench's known_hosts, parsed once for every connection.
+
+    paramiko's parser compares each line with all those before it, so one
+    parse per connection made the floor itself grow with the square of N.
+    """
+    return paramiko.HostKeys(known_hosts)
+
+
+def connection(host: str, port: int, key: str, known: paramiko.HostKeys) -> Connection:
     c = Connection(host, user="root", port=port, connect_timeout=10, connect_kwargs={"key_filename": key})
-    c.client.load_system_host_keys()
-    c.client.get_host_keys().load(known_hosts)
+    name = host if port == 22 else f"[{host}]:{port}"
+    for key_type, host_key in (known.lookup(name) or {}).items():
+        c.client.get_host_keys().add(name, key_type, host_key)
     c.client.set_missing_host_key_policy(paramiko.RejectPolicy())
     return c
 
@@ -26,7 +36,8 @@ def connection(host: str, port: int, key: str, known_hosts: str) -> Connection:
 def main(argv: list[str] | None = None) -> int:
     endpoints_file, key, known_hosts = (argv if argv is not None else sys.argv[1:])
     endpoints = json.loads(open(endpoints_file).read())
-    group = ThreadingGroup.from_connections([connection(h, p, key, known_hosts) for h, p in endpoints])
+    known = recorded_keys(known_hosts)
+    group = ThreadingGroup.from_connections([connection(h, p, key, known) for h, p in endpoints])
     try:
         results = group.run("true", hide=True, warn=True)
     except Exception as exc:  # GroupException: some host failed

@@ -67,11 +67,16 @@ class HostRun:
             self.session.confirm()
 
     def close(self) -> None:
+        """Release the lock and hang up; a connection already lost has nothing left to close."""
         if self.session is not None:
-            self.session.release()
+            with contextlib.suppress(Exception):
+                self.session.release()
+            self.session = None
         if self.remote is not None:
             self.report.round_trips = dict(self.remote.round_trips)
-            self.remote.close()
+            with contextlib.suppress(Exception):
+                self.remote.close()
+            self.remote = None
 
     # -- phases ------------------------------------------------------------
 

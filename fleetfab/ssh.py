@@ -96,32 +96,54 @@ def known_keys(name: str, ssh: SshSettings) -> dict:
 def fabric_config() -> Config:
     """One Fabric configuration for every connection of the process.
 
-    A new Config reads the ssh_config files again; connections only read it,
-    and a Fabric Group hands one config to all its connections the same way.
+    A new Config reads the ssh_config files again. Sharing it between host
+    threads is safe only because `HostConnection` never writes into it.
     """
     return Config()
 
 
-def connect(host: Host, ssh: SshSettings) -> Connection:
-    """An open connection to `host`, its host key checked.
+class HostConnection(Connection):
+    """A Fabric Connection that only reads the configuration it is given.
 
-    The client is given only this host's recorded keys: paramiko then asks
-    the server for a key of that type, and refuses one that differs.
+    Fabric's Connection stores `inline_ssh_env` as a config value, not an
+    attribute, and falls back to the config's own `connect_kwargs` dict
+    (then adds key files to it) when given none. Either write makes invoke
+    merge the shared Config again, emptying and rebuilding it while other
+    threads read it: hosts then failed at random with "No attribute or
+    config key found for 'gateway'". Declaring the attribute here keeps it
+    on the connection, and `connect` always passes a dict of its own.
     """
-    connect_kwargs = {"key_filename": str(ssh.identity)} if ssh.identity else {}
-    connection = Connection(
+
+    inline_ssh_env = None
+
+
+def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) -> HostConnection:
+    """A connection to `host`, not yet open, that knows only this host's recorded keys.
+
+    paramiko then asks the server for a key of that type, and refuses one
+    that differs.
+    """
+    # Never empty: an empty dict would make Fabric use (and write into) the config's.
+    connect_kwargs = {"key_filename": [str(ssh.identity)] if ssh.identity else []}
+    connection = HostConnection(
         host.address,
         user=host.user,
         port=host.port,
         connect_timeout=ssh.connect_timeout,
         connect_kwargs=connect_kwargs,
-        config=fabric_config(),
+        config=config or fabric_config(),
     )
     client = connection.client
     name = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
     for key_type, key in known_keys(name, ssh).items():
         client.get_host_keys().add(name, key_type, key)
     client.set_missing_host_key_policy(host_key_policy(ssh))
+    return connection
+
+
+def connect(host: Host, ssh: SshSettings) -> HostConnection:
+    """An open connection to `host`, its host key checked."""
+    connection = connection_to(host, ssh)
     connection.open()
     connection.transport.set_keepalive(30)
     return connection
