@@ -76,6 +76,7 @@ def rebuild(c, inventory=None, provider=None, mirror=None):
 
 
 def _rebuild(lab: Lab, mirror) -> None:
+    lab.check_boxes()
     failed = [r.name for r in rebuilding.rebuild(lab, mirror) if not r.ok]
     if failed:
         raise LabError(f"rebuild failed at stage {failed[0]!r}")

@@ -152,8 +152,13 @@ class _Builder:
             vars=self.data.get("vars") or {},
             ssh=ssh,
             parallel=run.get("parallel", 10),
-            lab=dict(self.data.get("lab") or {}),
+            lab=self._lab(),
         )
+
+    def _lab(self) -> MarkedDict:
+        """The lab section, still knowing its lines (the `lab:` line where a key is absent)."""
+        raw = self.data.get("lab") or {}
+        return MarkedDict(raw, line=line_of(self.data, "lab", 0), key_lines=getattr(raw, "key_lines", {}))
 
     def _host(self, name: str, raw: dict, member_of: list[str], groups: dict[str, Group], ssh: SshSettings) -> Host:
         roles = _unique([r for g in member_of for r in groups[g].roles] + list(raw.get("roles") or ()))

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from fleetfab.inventory import load_inventory
+from fleetfab.inventory import InventoryError, load_inventory
 from fleetfab.lab import box, conflicts, keys, sshconfig
+from fleetfab.lab.machines import box_problems, docker_box
 from fleetfab.lab.paths import LabPaths, inventory_path
 from fleetfab.lab.proc import LabError, run
 from fleetfab.lab.sshwait import wait_for_sshd
@@ -37,7 +38,14 @@ class Lab:
     def known_hosts(self) -> Path:
         return self.inventory.ssh.known_hosts or self.paths.known_hosts
 
+    def check_boxes(self) -> None:
+        """Refuse, as an inventory problem, a provider the inventory names no box for."""
+        problems = box_problems(self.inventory, self.provider)
+        if problems:
+            raise InventoryError(problems)
+
     def vagrant(self, *args: str, quiet: bool = False):
+        self.check_boxes()
         return vagrant(list(args), self.paths, self.inventory_file, self.provider, quiet=quiet)
 
 
@@ -45,11 +53,8 @@ def ensure_box(lab: Lab, mirror: str | None = None, log=print) -> bool:
     """Build the docker box when its recipe changed; other providers use ready boxes."""
     if lab.provider != "docker":
         return False
-    image = lab.inventory.lab.get("boxes", {}).get("docker")
-    if not image:
-        raise LabError(f"{lab.inventory_file}: lab.boxes.docker names no image")
     public_key = keys.ensure_key(lab.key)
-    return box.ensure_box(box.plan(image, lab.paths.box_recipe, lab.paths.box_cache, public_key, mirror), log)
+    return box.ensure_box(box.plan(docker_box(lab.inventory.lab), lab.paths.box_recipe, lab.paths.box_cache, public_key, mirror), log)
 
 
 def write_ssh_config(lab: Lab) -> Path:
@@ -69,6 +74,7 @@ def wait_until_reachable(lab: Lab, timeout: float = SSHD_TIMEOUT) -> None:
 
 def up(lab: Lab, mirror: str | None = None, log=print) -> None:
     """Key, box, machines (in parallel), ssh_config, then wait for every sshd."""
+    lab.check_boxes()
     keys.ensure_key(lab.key)
     started = time.monotonic()
     rebuilt = ensure_box(lab, mirror, log)

@@ -8,9 +8,18 @@ from __future__ import annotations
 
 import ipaddress
 
+from fleetfab.inventory.yamlmarks import line_of
+from fleetfab.problems import Problem
+
 DEFAULT_CPUS = 1
 DEFAULT_MEMORY = 1024
 DEFAULT_PREFIX = 24
+
+# The docker provider's box is built by `fab lab.up` (fleetfab.lab.box) under
+# this name unless `lab.boxes.docker` names another; other providers' boxes
+# are downloaded by Vagrant, so only the inventory can name them.
+DOCKER = "docker"
+DOCKER_BOX = "fleetfab/lab-debian:bookworm"
 
 # What a container needs to run systemd as PID 1 and what the roles need
 # inside it: NET_ADMIN and the TUN device for WireGuard (userspace
@@ -48,6 +57,32 @@ def sizing(defaults: dict, own: dict) -> dict:
     }
 
 
+def boxes(lab: dict, own: dict | None = None) -> dict:
+    """Provider -> box: docker's own build, then `lab.boxes`, then the host's own."""
+    return {DOCKER: DOCKER_BOX, **(lab.get("boxes") or {}), **((own or {}).get("boxes") or {})}
+
+
+def docker_box(lab: dict) -> str:
+    """The image the docker provider's box is built as."""
+    return boxes(lab)[DOCKER]
+
+
+def box_problems(inventory, provider: str) -> list[Problem]:
+    """A box for every machine from the provider in use, else the problem at `lab.boxes`.
+
+    A lab needs only its own provider's box; docker always has one (it is built).
+    """
+    lab = inventory.lab or {}
+    lacking = [h.name for h in inventory.hosts.values() if provider not in boxes(lab, h.lab)]
+    if not lacking:
+        return []
+    named = ", ".join(sorted(lab.get("boxes") or {})) or "none"
+    hosts = "" if len(lacking) == len(inventory.hosts) else f" for hosts {', '.join(lacking)}"
+    message = (f"no box for provider {provider!r}{hosts} (boxes named: {named}); add lab.boxes.{provider}, "
+               f"or use another provider (--provider or VAGRANT_DEFAULT_PROVIDER)")
+    return [Problem(str(inventory.path), line_of(lab, "boxes"), "lab.boxes", message)]
+
+
 def docker_args(size: dict, extra: list) -> list[str]:
     limits = ["--cpus", str(size["cpus"]), "--memory", f"{size['memory']}m"]
     return [*DOCKER_CREATE_ARGS, *limits, *map(str, extra)]
@@ -66,7 +101,7 @@ def machine(host, lab: dict, identity=None) -> dict:
         "prefix": net.prefixlen,
         "netmask": str(net.netmask),
         **size,
-        "boxes": {**lab.get("boxes", {}), **own.get("boxes", {})},
+        "boxes": boxes(lab, own),
         "docker_args": docker_args(size, [*lab.get("docker_args", []), *own.get("docker_args", [])]),
     }
 
