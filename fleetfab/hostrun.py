@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import time
 from typing import TYPE_CHECKING
 
-import paramiko
-
+from fleetfab.errors import command_message, describe_error
 from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
 from fleetfab.remote import Remote
+from fleetfab.resources.blocked import Blocked
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
 from fleetfab.session import HostLocked, HostSession
@@ -103,13 +102,16 @@ class HostRun:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
         contexts = self.contexts(exports)
         items, blocked = self.desired_states(contexts)
+        self.note_contexts(contexts)
         outputs = self.read("read", [probe_of(r) for _, resources in items for r in resources])
         try:
             self.converge_roles(items, outputs)
         finally:
             # Even after a failed change: what did change is validated and in place.
+            # A lost connection has nowhere to run them; the next run finds the changes.
             for name, ctx in contexts[: len(items)]:
-                self.run_handlers(name, self.roles[name].handlers(ctx))
+                if self.remote.connected:
+                    self.run_handlers(name, self.roles[name].handlers(ctx))
         if blocked:
             self.report.error = self.redact(blocked)
             raise StopHost(blocked)
@@ -127,6 +129,12 @@ class HostRun:
             except MissingExport as exc:
                 return items, f"{name}: {exc}"
         return items, ""
+
+    def note_contexts(self, contexts) -> None:
+        """What the roles took from memory, or could not compare, goes into the report."""
+        for name, ctx in contexts:
+            self.report.recalled.extend(r for r in ctx.recalled if r not in self.report.recalled)
+            self.report.notes.extend(f"{name}: {note}" for note in ctx.notes)
 
     def contexts(self, exports: ExportBook | None) -> list[tuple[str, RoleContext]]:
         return [(name, RoleContext(self.inventory, self.host, name, exports, force=self.force)) for name in self.host.roles]
@@ -149,7 +157,9 @@ class HostRun:
         pending = []
         for resource, output in zip(resources, outputs):
             change = resource.compare(output)
-            if change is None:
+            if isinstance(resource, Blocked):
+                self.note_blocked(role, resource, change)
+            elif change is None:
                 self.report.unchanged += 1
             else:
                 pending.append((resource, ChangeRecord(role, change)))
@@ -158,6 +168,13 @@ class HostRun:
             for resource, record in pending:
                 self.apply_change(resource, record)
         return self.apply and bool(pending)
+
+    def note_blocked(self, role: str, resource: Blocked, change) -> None:
+        """A blocked resource is never applied: reported as waiting, or as kept."""
+        if change is None:
+            self.report.notes.append(self.redact(f"{role}: {resource.kept_note()}"))
+        else:
+            self.report.blocked.append(self.redact(f"{role}: {resource.what}: {change.summary}"))
 
     def read(self, label: str, probes: list[Probe]) -> list[str]:
         """The output of each probe, all from one SSH round trip."""
@@ -177,10 +194,15 @@ class HostRun:
         change = record.change
         self.confirm_lock()
         self.view.step(self.host.name, f"{record.role}: {change.resource}: {change.action}")
-        result = self.remote.run(resource.fix(change), record.role, f"{change.resource}: {change.action}")
+        try:
+            result = self.remote.run(resource.fix(change), record.role, f"{record.role}: {change.summary}")
+        except Exception as exc:
+            record.status = FAILED
+            record.error = self.redact(describe_error(exc))
+            raise StopHost(record.error) from None
         if not result.ok:
             record.status = FAILED
-            record.error = self.redact((result.stderr.strip() or result.stdout.strip() or f"exit {result.exit_code}"))
+            record.error = self.redact(command_message(result.stderr, result.stdout, result.exit_code))
             raise StopHost(record.error)
         record.status = APPLIED
         self.notified.extend(n for n in resource.notify if n not in self.notified)
@@ -197,7 +219,8 @@ class HostRun:
             self.report.handlers.append(name)
             ran = True
             if not result.ok:
-                self.report.error = self.redact(f"handler {name!r} failed: {result.stderr.strip() or result.exit_code}")
+                why = command_message(result.stderr, result.stdout, result.exit_code)
+                self.report.error = self.redact(f"handler {name!r} failed: {why}")
                 raise StopHost(self.report.error)
         return ran
 
@@ -212,7 +235,7 @@ class HostRun:
         for (role, key, export), output in zip(wanted, outputs):
             value, _, status = output.rstrip("\n").rpartition("\n")
             if status == "@exit 0" and value.strip():
-                book.put(self.host.name, role, key, value.strip(), secret=export.secret)
+                book.put(self.host.name, role, key, value.strip(), secret=export.secret, remember=export.remember)
             else:
                 book.missing(self.host.name, role, key, "not present on the host yet (bootstrap it first)")
 
@@ -231,7 +254,7 @@ class HostRun:
         except StopHost:
             self.skip_pending()
         except Exception as exc:  # one host's failure must never stop the others
-            self.report.error = self.redact(describe_error(exc))
+            self.report.error = self.redact(describe_error(exc, self.inventory.ssh.connect_timeout))
             self.skip_pending()
         finally:
             self.report.elapsed += time.monotonic() - started
@@ -249,14 +272,3 @@ def exports_of(inventory: "Inventory", host: "Host", roles: dict) -> list[tuple[
 def export_probe(export: Export) -> str:
     """The export's command, then its exit status on a line of its own."""
     return f"{export.command}\necho \"@exit $?\""
-
-
-def describe_error(exc: Exception) -> str:
-    """One line an operator can act on, for the failures that are common."""
-    if isinstance(exc, paramiko.BadHostKeyException):
-        return f"host key CHANGED for {exc.hostname}: refusing to connect (possible man-in-the-middle)"
-    if isinstance(exc, paramiko.AuthenticationException):
-        return f"SSH authentication failed: {exc}"
-    if isinstance(exc, (paramiko.ssh_exception.NoValidConnectionsError, socket.timeout, TimeoutError, ConnectionError, OSError)):
-        return f"unreachable: {exc}"
-    return str(exc) or type(exc).__name__

@@ -12,6 +12,9 @@ import threading
 from collections import Counter
 from dataclasses import dataclass
 
+import paramiko
+
+from fleetfab.errors import ConnectionLost, NotAnswering, command_message
 from fleetfab.redact import Redactor
 from fleetfab.shell import q
 
@@ -48,9 +51,21 @@ class Remote:
     def count(self, label: str) -> None:
         self.round_trips[label] += 1
 
-    def open_channel(self, command: str):
-        channel = self.connection.transport.open_session()
-        channel.exec_command(self.command_line(command))
+    @property
+    def connected(self) -> bool:
+        transport = self.connection.transport
+        return transport is not None and transport.is_active()
+
+    def open_channel(self, command: str, doing: str = "starting a command"):
+        if not self.connected:
+            raise ConnectionLost(doing)
+        try:
+            channel = self.connection.transport.open_session()
+            channel.exec_command(self.command_line(command))
+        except (paramiko.SSHException, EOFError, OSError):
+            if self.connected:
+                raise
+            raise ConnectionLost(doing) from None
         return channel
 
     def run(self, script: str, label: str, what: str, timeout: float | None = None) -> Result:
@@ -60,7 +75,7 @@ class Remote:
         """
         log.debug("%s: %s: %s", self.name, label, self.redact(what))
         self.count(label)
-        channel = self.open_channel("exec sh -s")
+        channel = self.open_channel("exec sh -s", what)
         channel.settimeout(timeout)
         stderr: list[bytes] = []
         reader = threading.Thread(target=_read_into, args=(channel.makefile_stderr("rb"), stderr), daemon=True)
@@ -71,10 +86,17 @@ class Remote:
             stdout = channel.makefile("rb").read()
         except TimeoutError:
             channel.close()
-            raise RemoteError(f"{what}: the host did not answer within {timeout:g} s") from None
+            raise NotAnswering(timeout, what) from None
+        except (EOFError, OSError, paramiko.SSHException):
+            if self.connected:
+                raise
+            raise ConnectionLost(what) from None
         code = channel.recv_exit_status()
         reader.join()
         channel.close()
+        if code == -1 and not self.connected:
+            # No exit status came: whatever the command printed last says nothing of why.
+            raise ConnectionLost(what)
         result = Result(code, stdout.decode(errors="replace"), b"".join(stderr).decode(errors="replace"))
         if not result.ok:
             log.debug("%s: %s: exit %s: %s", self.name, label, code, self.redact(result.stderr.strip()))
@@ -83,8 +105,7 @@ class Remote:
     def check(self, script: str, label: str, what: str, timeout: float | None = None) -> Result:
         result = self.run(script, label, what, timeout)
         if not result.ok:
-            message = result.stderr.strip() or result.stdout.strip() or f"exit {result.exit_code}"
-            raise RemoteError(self.redact(message.splitlines()[-1]))
+            raise RemoteError(self.redact(command_message(result.stderr, result.stdout, result.exit_code)))
         return result
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ and applies the difference, so every role can be tested without a host.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Iterable
+from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
@@ -56,11 +56,15 @@ class Role:
 class Export:
     """A value published by a host: the shell command that prints it.
 
-    A secret export (a TSIG key) is redacted wherever it could be printed.
+    A secret export (a TSIG key) is redacted wherever it could be printed,
+    and never remembered on the controller. `remember=False` is for values
+    that are only true now (a zone's current serial): a host that cannot be
+    read has none, rather than an old one.
     """
 
     command: str
     secret: bool = False
+    remember: bool = True
 
 
 class RoleContext:
@@ -73,6 +77,10 @@ class RoleContext:
         self._exports = exports
         #: the operator asked to override a role's safety refusals (--force)
         self.force = force
+        #: values this host's state was computed from that came from memory
+        self.recalled: list = []
+        #: things the role could not compare now, and said so
+        self.notes: list[str] = []
 
     @property
     def settings(self) -> dict:
@@ -83,16 +91,46 @@ class RoleContext:
         return self.inventory.with_role(self.role)
 
     def export(self, host: str, key: str, role: str | None = None) -> str:
-        if self._exports is None:
-            from fleetfab.exports import MissingExport
+        """A value `host` publishes; from memory, noted, when the host cannot be read now."""
+        from fleetfab.exports import MissingExport
 
+        if self._exports is None:
             raise MissingExport(host, role or self.role, key, "exports were not read in this run")
-        return self._exports.get(host, role or self.role, key)
+        value, recalled = self._exports.lookup(host, role or self.role, key)
+        if recalled is not None and recalled not in self.recalled:
+            self.recalled.append(recalled)
+        return value
+
+    def optional_export(self, host: str, key: str, what: str, role: str | None = None) -> str | None:
+        """A value used only for a comparison: None, with a note saying `what` was not compared."""
+        from fleetfab.exports import MissingExport
+
+        try:
+            return self.export(host, key, role)
+        except MissingExport as exc:
+            self.notes.append(f"{what} not compared: {exc.why}")
+            return None
 
     def template(self, name: str, **values) -> str:
         from fleetfab.templates import render
 
         return render(name, host=self.host, inventory=self.inventory, settings=self.settings, **values)
+
+
+def needs_exports(build: Callable[[], Iterable["Resource"]], what: str, keep: str | None = None) -> list["Resource"]:
+    """The resources `build` states, or one `Blocked` in their place if an export is missing.
+
+    Only these resources wait for the missing value: the rest of the role,
+    and the roles after it, still converge. With `keep`, the file at that
+    path is the host's current copy of the value, left as it is.
+    """
+    from fleetfab.exports import MissingExport
+    from fleetfab.resources.blocked import Blocked
+
+    try:
+        return list(build())
+    except MissingExport as exc:
+        return [Blocked(what, str(exc), keep=keep)]
 
 
 def settings_problem(inventory: "Inventory", host: "Host", role: str, key: str, message: str) -> Problem:

@@ -18,8 +18,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from fleetfab.exports import ExportBook
-from fleetfab.hostrun import HostRun, describe_error, exports_of
+from fleetfab.errors import describe_error
+from fleetfab.hostrun import HostRun, exports_of
 from fleetfab.inventory.model import Host, Inventory
+from fleetfab.memory import ExportMemory, memory_path
 from fleetfab.redact import Redactor
 from fleetfab.registry import all_roles
 from fleetfab.report.model import HostReport
@@ -43,7 +45,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     roles = all_roles() if roles is None else roles
     redactor = Redactor()
     publishers = [h for h in inventory.hosts.values() if exports_of(inventory, h, roles)]
-    book = ExportBook(redactor, [h.name for h in publishers])
+    book = ExportBook(redactor, [h.name for h in publishers], ExportMemory.load(memory_path(inventory.path)))
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force) for host in selected]
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
@@ -53,6 +55,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
         converged = [pool.submit(_converge, run, started[run], book) for run in runs]
         for future in [*started.values(), *read, *converged]:
             future.result()
+    book.remember_fresh(set(inventory.hosts))
     for run in runs:
         view.finish(run.host.name, run.report)
     return RunResult([r.report for r in runs], redactor)
@@ -62,7 +65,7 @@ def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:
     try:
         run.timed(lambda: (run.open(lock=True, purpose=options.purpose), run.prepare(book)))
         if not run.alive:
-            _missing_exports(run, book, f"{run.host.name} failed: {run.report.error}")
+            _missing_exports(run, book, run.report.reason)
     finally:
         book.settle(run.host.name)
 
@@ -94,8 +97,8 @@ def _read_exports(run: HostRun, book: ExportBook) -> None:
 
 
 def _missing_exports(run: HostRun, book: ExportBook, why: str) -> None:
-    for role, key, _ in exports_of(run.inventory, run.host, run.roles):
-        book.missing(run.host.name, role, key, why)
+    """The host could not be read: what it published before stands in for it."""
+    book.unreadable(run.host.name, why)
 
 
 class _Quiet:

@@ -20,6 +20,7 @@ import os
 import socket
 import time
 
+from fleetfab.errors import ConnectionLost, NotAnswering
 from fleetfab.shell import q
 
 #: the remote commands' logger: reads in the session are logged beside them
@@ -82,7 +83,7 @@ class HostSession:
 
     def request(self) -> None:
         """Ask for the lock; the answer is read by `confirm` or the first read."""
-        self.channel = self.remote.open_channel(session_script(self.exclusive, holder_text(self.purpose)))
+        self.channel = self.remote.open_channel(session_script(self.exclusive, holder_text(self.purpose)), "taking the host lock")
         self.channel.settimeout(self.timeout)
 
     def confirm(self) -> None:
@@ -119,6 +120,8 @@ class HostSession:
             if not chunk:
                 note = self._stderr_note()
                 self.release()
+                if not self.remote.connected:
+                    raise ConnectionLost(f"reading the host ({label})")
                 raise SessionLost(f"the host's shell ended before answering{note}")
             self._pending += chunk
         answer = bytes(self._pending[:stop])
@@ -153,7 +156,7 @@ class HostSession:
             return self.channel.recv(CHUNK)
         except TimeoutError:
             self.release()
-            raise SessionLost(f"the host did not answer within {self.timeout:g} s") from None
+            raise NotAnswering(self.timeout) from None
 
     def _stderr(self) -> bytes:
         data = b""

@@ -124,7 +124,12 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
     that differs.
     """
     # Never empty: an empty dict would make Fabric use (and write into) the config's.
-    connect_kwargs = {"key_filename": [str(ssh.identity)] if ssh.identity else []}
+    connect_kwargs = {
+        "key_filename": [str(ssh.identity)] if ssh.identity else [],
+        # A frozen host accepts TCP (its kernel answers) but never greets us.
+        "banner_timeout": ssh.connect_timeout,
+        "auth_timeout": ssh.connect_timeout,
+    }
     connection = HostConnection(
         host.address,
         user=host.user,
@@ -141,9 +146,25 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
     return connection
 
 
+class SilentHost(paramiko.SSHException):
+    """The host took the TCP connection and then said nothing."""
+
+
 def connect(host: Host, ssh: SshSettings) -> HostConnection:
     """An open connection to `host`, its host key checked."""
     connection = connection_to(host, ssh)
-    connection.open()
+    try:
+        connection.open()
+    except (paramiko.BadHostKeyException, paramiko.AuthenticationException, UnknownHostKey):
+        raise
+    except (paramiko.SSHException, EOFError) as exc:
+        if _never_greeted(exc):
+            raise SilentHost(f"host did not answer the SSH handshake within {ssh.connect_timeout:g} s") from None
+        raise
     connection.transport.set_keepalive(30)
     return connection
+
+
+def _never_greeted(exc: Exception) -> bool:
+    text = str(exc)
+    return "banner" in text or "No existing session" in text or "handshake" in text

@@ -12,7 +12,8 @@ from fleetfab.cli import exitcodes
 from fleetfab.inventory import InputError, Inventory, load_inventory
 from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.report.model import totals
-from fleetfab.report.render import changes_table, print_diffs, print_errors, summary_table
+from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered,
+                                    summary_table)
 from fleetfab.report.views import make_view
 from fleetfab.runner import RunOptions, run_fleet
 
@@ -70,6 +71,8 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
         out.print(changes_table(reports, redact, "plan (nothing was changed)"))
         print_diffs(out, reports, redact)
     out.print(summary_table(reports, "bootstrap (dry run)" if dry else "bootstrap"))
+    print_remembered(out, reports)
+    print_blocked(err, reports, redact)
     print_errors(err, reports, redact)
     code = exitcodes.FAILED if totals(reports)["hosts_failed"] else exitcodes.OK
     if json_path:
@@ -87,6 +90,8 @@ def drift(hosts: str | None, json_path: str | None = None, parallel: int | None 
     if drifted:
         out.print(changes_table(reports, redact, "drift: what differs from the inventory"))
         print_diffs(out, reports, redact)
+    print_remembered(out, reports)
+    print_blocked(err, reports, redact)
     print_errors(err, reports, redact)
     code = drift_exit_code(reports)
     verdict = {exitcodes.OK: "no drift", exitcodes.DRIFT: f"drift on {len(drifted)} host(s)", exitcodes.FAILED: "some hosts could not be checked"}
@@ -98,7 +103,7 @@ def drift(hosts: str | None, json_path: str | None = None, parallel: int | None 
 
 def drift_exit_code(reports) -> int:
     """1 if any host could not be checked (that outranks drift), 2 if any drifted."""
-    if any(r.error for r in reports):
+    if any(r.error or r.blocked for r in reports):
         return exitcodes.FAILED
     return exitcodes.DRIFT if any(r.changes for r in reports) else exitcodes.OK
 

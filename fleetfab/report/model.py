@@ -32,12 +32,24 @@ class HostReport:
     error: str = ""
     elapsed: float = 0.0
     round_trips: dict[str, int] = field(default_factory=dict)
+    #: values of other hosts taken from the controller's memory (exports.Recalled)
+    recalled: list = field(default_factory=list)
+    #: resources that could not be decided: they need a value no host could give
+    blocked: list[str] = field(default_factory=list)
+    #: what was left as it is, or not compared, and why
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> int:
-        """Failed changes; a host that failed outside any change counts as one."""
-        failed_changes = sum(1 for c in self.changes if c.status == FAILED)
+        """Failed changes and blocked resources; a host that failed outside any change counts as one."""
+        failed_changes = sum(1 for c in self.changes if c.status == FAILED) + len(self.blocked)
         return failed_changes or (1 if self.error else 0)
+
+    @property
+    def reason(self) -> str:
+        """Why the host failed, in one line: its error, or its first failed change's."""
+        failed = [c.error for c in self.changes if c.status == FAILED and c.error]
+        return self.error or (failed[0] if failed else "failed")
 
     @property
     def has_failed_change(self) -> bool:
@@ -53,7 +65,7 @@ class HostReport:
 
     @property
     def status(self) -> str:
-        if self.error or self.has_failed_change:
+        if self.error or self.has_failed_change or self.blocked:
             return "failed"
         return "changed" if self.changes else "ok"
 
@@ -67,6 +79,9 @@ class HostReport:
             "skipped": self.skipped,
             "changes": [c.as_dict(redact) for c in self.changes],
             "handlers": self.handlers,
+            "from_memory": [r.as_dict() for r in self.recalled],
+            "blocked": [redact(b) for b in self.blocked],
+            "notes": [redact(n) for n in self.notes],
             "elapsed": round(self.elapsed, 3),
             "round_trips": self.round_trips,
         }
@@ -80,4 +95,5 @@ def totals(reports: list[HostReport]) -> dict[str, int]:
         "skipped": sum(r.skipped for r in reports),
         "hosts": len(reports),
         "hosts_failed": sum(1 for r in reports if r.status == "failed"),
+        "from_memory": sum(len(r.recalled) for r in reports),
     }

@@ -13,19 +13,44 @@ STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "drift
 
 def summary_table(reports: list[HostReport], title: str) -> Table:
     skipped = any(r.skipped for r in reports)
-    columns = ["host", "status", "changed", "unchanged", "failed"] + (["skipped"] if skipped else []) + ["time"]
+    remembered = any(r.recalled for r in reports)
+    columns = (["host", "status", "changed", "unchanged", "failed"] + (["skipped"] if skipped else [])
+               + (["from memory"] if remembered else []) + ["time"])
     table = Table(title=title)
     for column in columns:
         table.add_column(column, justify="right" if column not in ("host", "status") else "left")
     for report in reports:
         style = STATUS_STYLE.get(report.status, "")
-        counts = [report.changed, report.unchanged, report.failed] + ([report.skipped] if skipped else [])
+        counts = ([report.changed, report.unchanged, report.failed] + ([report.skipped] if skipped else [])
+                  + ([len(report.recalled)] if remembered else []))
         table.add_row(report.host, f"[{style}]{report.status}[/{style}]", *map(str, counts), f"{report.elapsed:.1f}s")
     total = totals(reports)
     table.add_section()
-    counts = [total["changed"], total["unchanged"], total["failed"]] + ([total["skipped"]] if skipped else [])
+    counts = ([total["changed"], total["unchanged"], total["failed"]] + ([total["skipped"]] if skipped else [])
+              + ([total["from_memory"]] if remembered else []))
     table.add_row("total", "", *map(str, counts), "")
     return table
+
+
+def print_remembered(console: Console, reports: list[HostReport]) -> None:
+    """Which values came from the controller's memory, since their hosts could not be read now."""
+    users: dict = {}
+    for report in reports:
+        for recalled in report.recalled:
+            users.setdefault(recalled, []).append(report.host)
+    if users:
+        console.print("[yellow]values taken from memory, their hosts could not be read now:[/]")
+    for recalled, hosts in users.items():
+        console.print(f"  {escape(recalled.describe())}; used by {escape(', '.join(hosts))}")
+
+
+def print_blocked(console: Console, reports: list[HostReport], redact) -> None:
+    """Resources held back (a value no host could give), and copies left as they were."""
+    for report in reports:
+        for blocked in report.blocked:
+            console.print(f"[bold red]{escape(report.host)}[/]: blocked: {escape(redact(blocked))}")
+        for note in report.notes:
+            console.print(f"[yellow]{escape(report.host)}[/]: {escape(redact(note))}")
 
 
 def print_errors(console: Console, reports: list[HostReport], redact) -> None:

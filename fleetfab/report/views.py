@@ -31,6 +31,12 @@ class PlainView:
     def finish(self, host: str, report) -> None:
         detail = f": {report.error}" if report.error else ""
         self.step(host, f"{report.status} (changed {report.changed}, unchanged {report.unchanged}, failed {report.failed}){detail}")
+        for recalled in report.recalled:
+            self.step(host, f"from memory: {recalled.describe()}")
+        for blocked in report.blocked:
+            self.step(host, f"blocked: {blocked}")
+        for note in report.notes:
+            self.step(host, f"note: {note}")
 
 
 class LiveView:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from fleetfab.resources import Command, Directory, File, Packages, Service
-from fleetfab.role import Export, Role
+from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
 from roles.bind9 import checks
 from roles.bind9.fleet import ROLE, is_primary, zones_of
@@ -90,7 +90,8 @@ class Bind9(Role):
         if not is_primary(ctx.host):
             return {}
         secret = f"sed -n 's/^[[:space:]]*secret \"\\(.*\\)\";.*/\\1/p' {q(key_file(ctx.host))}"
-        return {"tsig": Export(secret, secret=True), "serials": Export(self._serials_command(ctx))}
+        # Serials are true only now: a primary that cannot be read has none to compare.
+        return {"tsig": Export(secret, secret=True), "serials": Export(self._serials_command(ctx), remember=False)}
 
     def _serials_command(self, ctx) -> str:
         """Prints '<zone> <serial>' for each zone the primary serves, so secondaries can compare."""
@@ -139,10 +140,16 @@ class Bind9(Role):
     def _peer_keys(self, ctx, secondary):
         """The transfer key of each primary this host transfers from, written as a secret."""
         for primary in _unique_hosts(z.primary for z in secondary):
-            content = ctx.template("bind9/tsig.key.j2", key_name=key_name(primary), algorithm=ALGORITHM,
-                                   secret=ctx.export(primary.name, "tsig"))
-            yield File(key_file(primary), content, group="bind", mode="0640", secret=True,
-                       validate="named-checkconf %s", notify=RECONFIG)
+            # A secret is never remembered: a primary that cannot be read leaves
+            # the copy this secondary already has exactly as it is.
+            yield from needs_exports(lambda primary=primary: [self._peer_key(ctx, primary)],
+                                     f"file {key_file(primary)}", keep=key_file(primary))
+
+    def _peer_key(self, ctx, primary) -> File:
+        content = ctx.template("bind9/tsig.key.j2", key_name=key_name(primary), algorithm=ALGORITHM,
+                               secret=ctx.export(primary.name, "tsig"))
+        return File(key_file(primary), content, group="bind", mode="0640", secret=True,
+                    validate="named-checkconf %s", notify=RECONFIG)
 
     def _local_conf(self, ctx, primary, secondary) -> str:
         own = [{"name": z.name, "file": zone_path(z), "key": key_name(z.primary),
@@ -154,7 +161,8 @@ class Bind9(Role):
 
     def _sync_checks(self, ctx, secondary):
         for zone in secondary:
-            expected = _serials(ctx.export(zone.primary.name, "serials")).get(zone.name)
+            served = ctx.optional_export(zone.primary.name, "serials", f"zone {zone.name}'s transfer from {zone.primary.name}")
+            expected = None if served is None else _serials(served).get(zone.name)
             yield SecondarySync(zone.name, zone.primary.name, expected, notify=RETRANSFER)
 
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 from fleetfab.problems import Problem
 from fleetfab.resources import Directory, File, Packages, Service
-from fleetfab.role import Export, Role, settings_problem
+from fleetfab.role import Export, Role, needs_exports, settings_problem
 from roles.wireguard import allocation
 from roles.wireguard.keys import PrivateKey, public_key_command
 from roles.wireguard.live import RESTART, SYNC, LiveInterface, LivePeers
@@ -57,11 +57,19 @@ class WireGuard(Role):
         return {"public_key": Export(public_key_command(KEY_PATH))}
 
     def resources(self, ctx):
-        me, peers = desired_mesh(ctx)
-        yield File(CONFIG_PATH, render_config(ctx, me, peers), mode="0600", notify=SYNC)
+        me = member(ctx.host)
+        # Peers need every other member's public key; a member never read and
+        # not remembered holds back only these, never the interface itself.
+        yield from needs_exports(lambda: self._config(ctx, me), f"file {CONFIG_PATH}")
         yield Service(SERVICE)
         yield LiveInterface(INTERFACE, SERVICE, me.interface_address, me.mtu)
-        yield LivePeers(INTERFACE, SERVICE, KEY_PATH, me.listen_port, tuple(peers))
+        yield from needs_exports(lambda: self._live_peers(ctx, me), f"live peers of {INTERFACE}")
+
+    def _config(self, ctx, me):
+        yield File(CONFIG_PATH, render_config(ctx, me, desired_peers(ctx, me)), mode="0600", notify=SYNC)
+
+    def _live_peers(self, ctx, me):
+        yield LivePeers(INTERFACE, SERVICE, KEY_PATH, me.listen_port, tuple(desired_peers(ctx, me)))
 
     def handlers(self, ctx):
         # Order matters when both fire: a restart reads wg0.conf whole, and the
@@ -71,10 +79,14 @@ class WireGuard(Role):
 
 def desired_mesh(ctx) -> tuple[Member, list]:
     """This host's Member and its peers, with the public keys the others export."""
-    everyone = members(ctx.inventory)
-    keys = {m.name: ctx.export(m.name, "public_key") for m in everyone if m.name != ctx.host.name}
     me = member(ctx.host)
-    return me, peers_of(me, everyone, keys)
+    return me, desired_peers(ctx, me)
+
+
+def desired_peers(ctx, me: Member) -> list:
+    everyone = members(ctx.inventory)
+    keys = {m.name: ctx.export(m.name, "public_key") for m in everyone if m.name != me.name}
+    return peers_of(me, everyone, keys)
 
 
 def render_config(ctx, me: Member, peers: list) -> str:

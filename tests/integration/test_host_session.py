@@ -7,7 +7,8 @@ import time
 import pytest
 
 from fleetfab.redact import Redactor
-from fleetfab.remote import Remote, RemoteError
+from fleetfab.remote import Remote
+from fleetfab.errors import NotAnswering
 from fleetfab.session import HostLocked, HostSession, SessionLost
 from fleetfab.ssh import connect
 
@@ -110,7 +111,7 @@ def test_a_read_that_ends_the_shell_is_an_error_not_a_hang(open_session):
 def test_a_host_silent_past_the_read_timeout_is_an_error_not_a_hang(open_session):
     session = open_session(exclusive=False, timeout=1)
     session.acquire()
-    with pytest.raises(SessionLost, match="did not answer within 1 s"):
+    with pytest.raises(NotAnswering, match="host did not answer within 1 s"):
         answer(session, "sleep 3")
     assert wait_for_lock(open_session, seconds=10)
 
@@ -118,7 +119,7 @@ def test_a_host_silent_past_the_read_timeout_is_an_error_not_a_hang(open_session
 def test_a_stuck_read_keeps_the_lock_until_it_ends(open_session):
     session = open_session(exclusive=False, timeout=1)
     session.acquire()
-    with pytest.raises(SessionLost):
+    with pytest.raises(NotAnswering):
         answer(session, "sleep 3")
     session.release()
     with pytest.raises(HostLocked):
@@ -142,7 +143,7 @@ def test_a_command_silent_past_its_timeout_fails_with_what_it_was(fleet):
     inventory = fleet()
     remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
     try:
-        with pytest.raises(RemoteError, match="read exports: the host did not answer within 1 s"):
+        with pytest.raises(NotAnswering, match="host did not answer within 1 s while read exports"):
             remote.check("sleep 2\n", "exports", "read exports", timeout=1)
     finally:
         remote.close()

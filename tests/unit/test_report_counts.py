@@ -28,4 +28,4 @@ def test_a_clean_host_is_ok():
 
 def test_totals_add_up_hosts():
     reports = [HostReport("a", changes=[record(APPLIED)]), HostReport("b", error="x")]
-    assert totals(reports) == {"changed": 1, "unchanged": 0, "failed": 1, "skipped": 0, "hosts": 2, "hosts_failed": 1}
+    assert totals(reports) == {"changed": 1, "unchanged": 0, "failed": 1, "skipped": 0, "hosts": 2, "hosts_failed": 1, "from_memory": 0}

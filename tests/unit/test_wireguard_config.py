@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fleetfab.exports import MissingExport
+from fleetfab.exports import ExportBook
+from fleetfab.memory import ExportMemory, Remembered
+from fleetfab.redact import Redactor
+from fleetfab.resources.blocked import Blocked
+from fleetfab.role import RoleContext
 from fleetfab.resources import File, Service
 from roles.wireguard import WireGuard
 from roles.wireguard.keys import PrivateKey
@@ -116,7 +120,23 @@ def test_the_public_key_is_exported_and_is_not_a_secret(inventory):
     assert export.command == "wg pubkey < /etc/wireguard/wg0.key" and not export.secret
 
 
-def test_a_peer_without_a_published_key_stops_the_members_mesh_state(inventory):
+def test_a_peer_never_read_holds_back_only_the_config_and_the_live_peers(inventory):
     keys = {k: v for k, v in PUBLIC_KEYS.items() if k != "bravo"}
-    with pytest.raises(MissingExport, match="bravo"):
-        desired(inventory, "alpha", keys)
+    state = desired(inventory, "alpha", keys)
+    blocked = {key for key, r in state.items() if isinstance(r, Blocked)}
+    assert blocked == {CONFIG, "live peers of wg0"}
+    assert "bravo" in state[CONFIG].why
+    assert isinstance(state["service wg-quick@wg0"], Service)
+
+
+def test_a_peer_down_now_is_configured_from_its_remembered_key(inventory):
+    memory = ExportMemory(None, {("bravo", "wireguard", "public_key"): Remembered(PUBLIC_KEYS["bravo"], "2026-11-30T10:00:00Z")})
+    book = ExportBook(Redactor(), memory=memory)
+    for name, key in PUBLIC_KEYS.items():
+        if name != "bravo":
+            book.put(name, "wireguard", "public_key", key)
+    book.unreadable("bravo", "connection refused")
+    ctx = RoleContext(inventory, inventory.hosts["alpha"], "wireguard", book)
+    state = {r.key: r for r in WireGuard().resources(ctx)}
+    assert isinstance(state[CONFIG], File) and PUBLIC_KEYS["bravo"] in state[CONFIG].content
+    assert [(r.host, r.read_at, r.why) for r in ctx.recalled] == [("bravo", "2026-11-30T10:00:00Z", "connection refused")]

@@ -1,0 +1,89 @@
+"""What went wrong on a host, in words an operator acts on.
+
+Two kinds of failure look alike from the controller and must not: the
+connection went away (the host died, rebooted, or the network dropped),
+or a command ran and failed. The first is said as what happened to the
+connection, never as the last line some command happened to print; the
+second keeps the command's own message, chosen from its standard error.
+"""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+
+import paramiko
+
+from fleetfab.ssh import SilentHost, UnknownHostKey
+
+
+class ConnectionLost(Exception):
+    """The SSH connection ended while the host was doing something for us."""
+
+    def __init__(self, doing: str):
+        super().__init__(f"connection lost while {doing}")
+
+
+class NotAnswering(Exception):
+    """The host stayed silent for longer than the run allows."""
+
+    def __init__(self, seconds: float, doing: str = ""):
+        where = f" while {doing}" if doing else ""
+        super().__init__(f"host did not answer within {seconds:g} s{where}")
+
+
+#: lines that say what failed, in the words of apt, dpkg, systemd and the usual tools
+_ERROR = re.compile(r"^(E:|error|fatal|failed|cannot|can't|could not|unable|invalid|denied|permission denied|no such)"
+                    r"|\b(error|failed|not found|denied|invalid|refused|cannot)\b", re.IGNORECASE)
+#: lines that are only chatter: warnings, notices, progress
+_CHATTER = re.compile(r"^(W:|N:|warning|debconf:|dpkg-preconfigure:|perl: warning|\s*$)", re.IGNORECASE)
+
+
+def command_message(stderr: str, stdout: str = "", exit_code: int | None = None) -> str:
+    """The one line of a failed command's output that says why it failed.
+
+    The last line that reads as an error wins; failing that, the last line
+    that is not a warning; a command that printed nothing gives its exit code.
+    """
+    for text in (stderr, stdout):
+        candidates = [line.strip() for line in text.splitlines() if line.strip()]
+        errors = [line for line in candidates if _ERROR.search(line) and not _CHATTER.match(line)]
+        if errors:
+            return errors[-1]
+        plain = [line for line in candidates if not _CHATTER.match(line)]
+        if plain:
+            return plain[-1]
+    return f"exit {exit_code}" if exit_code is not None else "failed without a message"
+
+
+def describe_error(exc: BaseException, connect_timeout: float | None = None) -> str:
+    """One line for a failure that ended a host's run."""
+    if isinstance(exc, paramiko.BadHostKeyException):
+        return (f"host key CHANGED for {exc.hostname}: refusing to connect, nothing was sent "
+                f"(possible man-in-the-middle; if the host was reinstalled, remove its old key from known_hosts)")
+    if isinstance(exc, (UnknownHostKey, SilentHost)):
+        return str(exc)
+    if isinstance(exc, paramiko.AuthenticationException):
+        return f"SSH login refused: {exc}"
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        return _connect_failure(exc)
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        seconds = f" within {connect_timeout:g} s" if connect_timeout else ""
+        return f"host did not accept a connection{seconds}"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, (paramiko.ssh_exception.SSHException, EOFError, ConnectionError)):
+        return f"connection lost: {exc}" if str(exc) else "connection lost"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return f"host unreachable: {exc.strerror}"
+    return str(exc) or type(exc).__name__
+
+
+def _connect_failure(exc: paramiko.ssh_exception.NoValidConnectionsError) -> str:
+    reasons = {e.errno for e in exc.errors.values() if isinstance(e, OSError)}
+    if reasons <= {errno.ECONNREFUSED}:
+        return "connection refused"
+    if reasons & {errno.EHOSTUNREACH, errno.ENETUNREACH}:
+        return "host unreachable"
+    return f"could not connect: {exc}"
