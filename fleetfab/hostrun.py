@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,7 @@ from fleetfab.remote import Remote
 from fleetfab.resources.blocked import Blocked
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
-from fleetfab.session import HostLocked, HostSession
+from fleetfab.session import HostLocked, HostSession, as_change
 from fleetfab.ssh import connect
 
 if TYPE_CHECKING:
@@ -27,8 +28,11 @@ class StopHost(Exception):
 
 
 class HostRun:
-    def __init__(self, inventory: "Inventory", host: "Host", roles: dict, redactor: "Redactor", view, apply: bool, force: bool = False):
+    def __init__(self, inventory: "Inventory", host: "Host", roles: dict, redactor: "Redactor", view, apply: bool,
+                 force: bool = False, stop: threading.Event | None = None):
         self.force = force
+        #: set when the operator interrupts the run: no new change starts after it
+        self.stop = stop or threading.Event()
         self.inventory = inventory
         self.host = host
         self.roles = roles
@@ -100,6 +104,7 @@ class HostRun:
 
     def converge(self, exports: ExportBook) -> None:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
+        self.stop_if_interrupted("before reading its roles")
         contexts = self.contexts(exports)
         items, blocked = self.desired_states(contexts)
         self.note_contexts(contexts)
@@ -192,10 +197,11 @@ class HostRun:
 
     def apply_change(self, resource: "Resource", record: ChangeRecord) -> None:
         change = record.change
+        self.stop_if_interrupted(f"before {record.role}: {change.summary}")
         self.confirm_lock()
         self.view.step(self.host.name, f"{record.role}: {change.resource}: {change.action}")
         try:
-            result = self.remote.run(resource.fix(change), record.role, f"{record.role}: {change.summary}")
+            result = self.remote.run(as_change(resource.fix(change)), record.role, f"{record.role}: {change.summary}")
         except Exception as exc:
             record.status = FAILED
             record.error = self.redact(describe_error(exc))
@@ -207,6 +213,12 @@ class HostRun:
         record.status = APPLIED
         self.notified.extend(n for n in resource.notify if n not in self.notified)
 
+    def stop_if_interrupted(self, where: str) -> None:
+        """A safe point: the change before it is done, the next not begun."""
+        if self.stop.is_set():
+            self.report.error = f"interrupted {where}"
+            raise StopHost(self.report.error)
+
     def run_handlers(self, role: str, handlers: dict[str, str]) -> bool:
         """Run, once per run, each handler of this role that a change notified."""
         ran = False
@@ -215,7 +227,7 @@ class HostRun:
                 continue
             self.fired.add(name)
             self.view.step(self.host.name, f"{role}: handler {name}")
-            result = self.remote.run(f"set -e\n{command}\n", role, f"handler {name}")
+            result = self.remote.run(as_change(f"set -e\n{command}\n"), role, f"handler {name}")
             self.report.handlers.append(name)
             ran = True
             if not result.ok:

@@ -15,7 +15,8 @@ publisher needs. A host that fails stops only itself; the others go on.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 
 from fleetfab.exports import ExportBook
 from fleetfab.errors import describe_error
@@ -33,12 +34,15 @@ class RunOptions:
     purpose: str
     parallel: int = 10
     force: bool = False
+    #: set to stop the run at the next safe point (the operator's Ctrl-C)
+    stop: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
 class RunResult:
     reports: list[HostReport]
     redact: Redactor
+    interrupted: bool = False
 
 
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
@@ -46,7 +50,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     redactor = Redactor()
     publishers = [h for h in inventory.hosts.values() if exports_of(inventory, h, roles)]
     book = ExportBook(redactor, [h.name for h in publishers], ExportMemory.load(memory_path(inventory.path)))
-    runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force) for host in selected]
+    runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force, options.stop) for host in selected]
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:

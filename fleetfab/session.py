@@ -28,6 +28,11 @@ log = logging.getLogger("fleetfab.remote")
 
 LOCK_FILE = "/run/lock/fleetfab.lock"
 HOLDER_FILE = "/run/lock/fleetfab.holder"
+#: held by every change while it runs, so one left running by a run that
+#: died (its controller killed) is waited for, not raced, by the next
+CHANGE_LOCK = "/run/lock/fleetfab.change.lock"
+#: how long an applying run waits for such a change to finish (within a read timeout)
+LEFTOVER_WAIT = 90
 CHUNK = 65536
 
 
@@ -53,11 +58,19 @@ def session_script(exclusive: bool, holder: str) -> str:
     """
     mode = "-x" if exclusive else "-s"
     record = f"printf '%s\\n' {q(holder)} > {HOLDER_FILE}; " if exclusive else ""
+    leftover = q(f"a change started by an earlier run is still running after {LEFTOVER_WAIT} s ({CHANGE_LOCK})")
+    wait = (f"exec 8>>{CHANGE_LOCK} || exit 4; if ! flock -w {LEFTOVER_WAIT} -x 8; then echo BUSY; echo {leftover}; exit 0; fi; "
+            "exec 8>&-; ") if exclusive else ""
     return (
         f"exec 9>>{LOCK_FILE} || exit 4; "
-        f"if flock -n {mode} 9; then {record}echo LOCKED; exec sh -s; "
+        f"if flock -n {mode} 9; then {wait}{record}echo LOCKED; exec sh -s; "
         f"else echo BUSY; cat {HOLDER_FILE} 2>/dev/null; fi"
     )
+
+
+def as_change(script: str) -> str:
+    """A change's script, holding the change lock while it runs (see CHANGE_LOCK)."""
+    return f"exec 8>>{CHANGE_LOCK} && flock -x 8 || exit 4\n{script}"
 
 
 class HostSession:

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleetfab.cli import exitcodes
+from fleetfab.cli.interrupt import stop_on_interrupt
 from fleetfab.inventory import InputError, Inventory, load_inventory
 from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.report.model import totals
@@ -56,8 +57,9 @@ def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | N
         return None
     inventory, selected = loaded
     options = RunOptions(apply=apply, purpose=purpose, parallel=parallelism(inventory, parallel), force=force)
-    with make_view([h.name for h in selected], out) as view:
+    with stop_on_interrupt(options.stop), make_view([h.name for h in selected], out) as view:
         result = run_fleet(inventory, selected, options, view)
+    result.interrupted = options.stop.is_set()
     return out, err, result
 
 
@@ -75,6 +77,8 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
     print_blocked(err, reports, redact)
     print_errors(err, reports, redact)
     code = exitcodes.FAILED if totals(reports)["hosts_failed"] else exitcodes.OK
+    if result.interrupted:
+        code = exitcodes.INTERRUPTED
     if json_path:
         write_report(json_path, report_document("bootstrap --dry" if dry else "bootstrap", reports, redact, code))
     return code
@@ -93,8 +97,9 @@ def drift(hosts: str | None, json_path: str | None = None, parallel: int | None 
     print_remembered(out, reports)
     print_blocked(err, reports, redact)
     print_errors(err, reports, redact)
-    code = drift_exit_code(reports)
-    verdict = {exitcodes.OK: "no drift", exitcodes.DRIFT: f"drift on {len(drifted)} host(s)", exitcodes.FAILED: "some hosts could not be checked"}
+    code = exitcodes.INTERRUPTED if result.interrupted else drift_exit_code(reports)
+    verdict = {exitcodes.OK: "no drift", exitcodes.DRIFT: f"drift on {len(drifted)} host(s)",
+               exitcodes.FAILED: "some hosts could not be checked", exitcodes.INTERRUPTED: "interrupted"}
     out.print(f"{verdict[code]} ({len(reports)} host(s) checked)")
     if json_path:
         write_report(json_path, report_document("drift", reports, redact, code))

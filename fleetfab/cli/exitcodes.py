@@ -5,3 +5,5 @@ OK = 0
 FAILED = 1
 #: drift: at least one host differs from the inventory
 DRIFT = 2
+#: the operator interrupted the run (Ctrl-C); the summary was printed, locks released
+INTERRUPTED = 130

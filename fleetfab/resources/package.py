@@ -9,7 +9,16 @@ from fleetfab.shell import cmd
 
 APT = (
     "DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Options::=--force-confdef "
-    "-o Dpkg::Options::=--force-confold"
+    "-o Dpkg::Options::=--force-confold -o DPkg::Lock::Timeout=300"
+)
+
+#: an apt run cut off half-way (its SSH connection lost) leaves dpkg saying it
+#: "was interrupted" and refusing every install until someone runs this
+REPAIR_DPKG = (
+    "if [ -n \"$(ls -A /var/lib/dpkg/updates 2>/dev/null)\" ] || [ -n \"$(dpkg --audit 2>/dev/null)\" ]; then\n"
+    "  echo 'dpkg was interrupted: dpkg --configure -a' >&2\n"
+    "  DEBIAN_FRONTEND=noninteractive dpkg --force-confdef --force-confold --configure -a\n"
+    "fi\n"
 )
 
 
@@ -46,8 +55,8 @@ class Packages(Resource):
     def fix(self, change: Change) -> str:
         names = change.data
         if not self.present:
-            return f"set -e\n{APT} purge {cmd(*names)}\n"
+            return f"set -e\n{REPAIR_DPKG}{APT} purge {cmd(*names)}\n"
         extra = "" if self.recommends else " --no-install-recommends"
         install = f"{APT} install{extra} {cmd(*names)}"
         # A fresh host may have no package lists yet, or stale ones.
-        return f"set -e\n{install} || {{ apt-get -q update && {install}; }}\n"
+        return f"set -e\n{REPAIR_DPKG}{install} || {{ apt-get -q update && {install}; }}\n"

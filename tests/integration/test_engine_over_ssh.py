@@ -185,14 +185,35 @@ def unreachable(inventory, name):
 def test_one_unreachable_host_does_not_stop_the_others(fleet, tmp_path):
     result = run(unreachable(fleet(), "beta"), hosts="alpha,beta")
     reports = by_host(result)
-    assert reports["beta"].status == "failed" and "unreachable" in reports["beta"].error
+    assert reports["beta"].status == "failed" and reports["beta"].error == "connection refused"
     assert (tmp_path / "alpha-early").exists()
+
+
+def test_a_peer_down_now_is_seen_as_it_was_last_read(fleet, tmp_path):
+    run(fleet())
+    peers_before = (tmp_path / "alpha/etc/peers").read_text()
+    result = run(unreachable(fleet(greeting="bonjour"), "beta"), hosts="alpha,beta")
+    alpha = by_host(result)["alpha"]
+    assert alpha.status == "changed" and alpha.error == ""
+    assert (tmp_path / "alpha/etc/app.conf").read_text() == "greeting = bonjour\n"
+    assert (tmp_path / "alpha/etc/peers").read_text() == peers_before
+    assert [(r.host, r.key, r.why) for r in alpha.recalled] == [("beta", "identity", "connection refused")]
+
+
+def test_a_drift_with_a_peer_down_still_checks_every_other_host(fleet):
+    inventory = fleet()
+    run(inventory)
+    result = run(unreachable(fleet(), "beta"), apply=False)
+    alpha = by_host(result)["alpha"]
+    assert alpha.error == "" and alpha.changes == [] and alpha.recalled
+    assert drift_exit_code(result.reports) == 1
 
 
 def test_a_role_needing_an_unreadable_peer_stops_its_host_after_the_roles_before_it(fleet, tmp_path):
     result = run(unreachable(fleet(), "beta"), hosts="alpha,beta")
     alpha = by_host(result)["alpha"]
-    assert alpha.error.startswith("sandbox: sandbox value 'identity' of host beta is not available: beta failed: unreachable")
+    assert alpha.error.startswith("sandbox: sandbox value 'identity' of host beta is not available: "
+                                  "beta: connection refused; nothing remembered from an earlier run")
     assert (tmp_path / "alpha-early").read_text() == "early\n"
     assert not (tmp_path / "alpha" / "etc").exists()
 
@@ -210,7 +231,7 @@ def test_drift_opens_one_channel_per_host(fleet, monkeypatch):
     run(inventory)
     opened = []
     original = Remote.open_channel
-    monkeypatch.setattr(Remote, "open_channel", lambda self, command: opened.append(self.name) or original(self, command))
+    monkeypatch.setattr(Remote, "open_channel", lambda self, command, *rest: opened.append(self.name) or original(self, command, *rest))
     run(inventory, apply=False)
     assert sorted(opened) == ["alpha", "beta"]
 
@@ -251,3 +272,13 @@ def test_handlers_of_applied_changes_run_even_when_a_later_change_fails(fleet, t
     assert [c.status for c in report.changes] == ["applied", "failed", "skipped"]
     assert report.handlers == ["reload app"]
     assert (tmp_path / "alpha/handler.log").read_text() == "reloaded\nreloaded\n"
+
+
+def test_an_interrupted_bootstrap_starts_no_change_and_releases_its_locks(fleet):
+    inventory = fleet()
+    options = RunOptions(apply=True, purpose="bootstrap", parallel=4)
+    options.stop.set()
+    result = run_fleet(inventory, inventory.select(None), options, PlainView(), roles=ROLES)
+    for report in result.reports:
+        assert report.error.startswith("interrupted before ") and report.changed == 0
+    assert all(r.error == "" for r in run(inventory).reports)
