@@ -1,4 +1,4 @@
-"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra; each stage timed.
+"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults; each stage timed.
 
 The second bootstrap is the convergence proof: it must change nothing. A
 failed stage stops the rebuild, since every later stage depends on it.
@@ -89,6 +89,11 @@ def testinfra(lab: Lab) -> None:
               "--inventory", str(lab.inventory_file), "--ssh-config", str(lab.paths.ssh_config)], lab)
 
 
+def faults(lab: Lab) -> None:
+    """Machines killed, frozen, locked and re-keyed while fab runs (tests/faults)."""
+    _checked([sys.executable, "-m", "pytest", "tests/faults", "--inventory", str(lab.inventory_file)], lab)
+
+
 def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]:
     stages = [
         ("destroy", lambda: lifecycle.destroy(lab)),
@@ -96,6 +101,7 @@ def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]
         ("bootstrap", lambda: bootstrap(lab)),
         ("bootstrap (no change)", lambda: bootstrap_again_unchanged(lab)),
         ("testinfra", lambda: testinfra(lab)),
+        ("faults", lambda: faults(lab)),
     ]
     results = run_stages(stages, log)
     log(summary(results))
