@@ -14,6 +14,7 @@ from fleetfab.problems import Problem
 from fleetfab.schema import Record
 
 if TYPE_CHECKING:
+    from fleetfab.dns import DnsRecord
     from fleetfab.exports import ExportBook
     from fleetfab.inventory.model import Host, Inventory
     from fleetfab.resources.base import Resource
@@ -50,6 +51,14 @@ class Role:
     def handlers(self, ctx: "RoleContext") -> dict[str, str]:
         """Shell commands that run once, after the role, if a resource notified them."""
         return {}
+
+    def dns_records(self, ctx: "RoleContext") -> Iterable["DnsRecord"]:
+        """Records this role contributes to the fleet's zones (see fleetfab.dns).
+
+        `ctx` is the serving host's context: read this role's exports with
+        `ctx.export(host, key, role=self.name)`.
+        """
+        return ()
 
 
 @dataclass(frozen=True)

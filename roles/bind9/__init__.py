@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from fleetfab.dns import contributed_records
+from fleetfab.registry import all_roles
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
@@ -103,7 +105,8 @@ class Bind9(Role):
     def resources(self, ctx):
         primary = self._primary_zones(ctx)
         secondary = self._secondary_zones(ctx)
-        contents = {z.name: zone_content(ctx.inventory, z) for z in primary}
+        contributed = contributed_records(ctx, all_roles()) if primary else []
+        contents = {z.name: zone_content(ctx.inventory, z, contributed) for z in primary}
         today = datetime.now(timezone.utc).date()
         if primary:
             yield _guard(contents, ctx.force)

@@ -10,6 +10,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from fleetfab.dns import holding_zone
 from roles.base import hostname
 from roles.bind9.fleet import ROLE, Zone, fleet_zones
 from roles.bind9.mesh import mesh_address
@@ -111,9 +112,17 @@ def derived_records(inventory, zone: Zone) -> list[Record]:
     return records
 
 
-def zone_content(inventory, zone: Zone) -> ZoneContent:
+def records_in_zone(contributed, zone: Zone, zone_names) -> list[Record]:
+    """The contributed records whose most specific fleet zone is this one, relative to it."""
+    return [Record(relative(r.name, zone.name), r.type, r.value, r.ttl)
+            for r in contributed if holding_zone(r.name, zone_names) == zone.name]
+
+
+def zone_content(inventory, zone: Zone, contributed=()) -> ZoneContent:
+    """`contributed`: DnsRecords other roles contribute (fleetfab.dns), any zone's."""
     s = zone.primary.settings(ROLE)
     written = [operator_record(r) for r in zone.spec.get("records") or []]
+    mine = records_in_zone(contributed, zone, fleet_zones(inventory))
     domain = forward_domain(zone)
     return ZoneContent(
         name=zone.name,
@@ -121,5 +130,5 @@ def zone_content(inventory, zone: Zone) -> ZoneContent:
         mname=nameserver(zone.primary, domain),
         rname=join(s["contact"], domain),
         soa=Soa(**s["soa"]),
-        records=tuple(merge(derived_records(inventory, zone), written)),
+        records=tuple(merge(merge(derived_records(inventory, zone), mine), written)),
     )
