@@ -111,13 +111,13 @@ class RoleContext:
         return value
 
     def optional_export(self, host: str, key: str, what: str, role: str | None = None) -> str | None:
-        """A value used only for a comparison: None, with a note saying `what` was not compared."""
+        """A value the role can do without for now: None, with a note saying `what` it means."""
         from fleetfab.exports import MissingExport
 
         try:
             return self.export(host, key, role)
         except MissingExport as exc:
-            self.notes.append(f"{what} not compared: {exc.why}")
+            self.notes.append(f"{what}: {exc.why}")
             return None
 
     def template(self, name: str, **values) -> str:

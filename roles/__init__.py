@@ -2,6 +2,7 @@
 
 from roles.base import Base
 from roles.bind9 import Bind9
+from roles.mail import Mail
 from roles.wireguard import WireGuard
 
-ROLES = {role.name: role for role in (Base(), WireGuard(), Bind9())}
+ROLES = {role.name: role for role in (Base(), WireGuard(), Bind9(), Mail())}

@@ -164,7 +164,7 @@ class Bind9(Role):
 
     def _sync_checks(self, ctx, secondary):
         for zone in secondary:
-            served = ctx.optional_export(zone.primary.name, "serials", f"zone {zone.name}'s transfer from {zone.primary.name}")
+            served = ctx.optional_export(zone.primary.name, "serials", f"zone {zone.name}'s transfer from {zone.primary.name} not compared")
             expected = None if served is None else _serials(served).get(zone.name)
             yield SecondarySync(zone.name, zone.primary.name, expected, notify=RETRANSFER)
 

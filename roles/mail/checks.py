@@ -1,0 +1,40 @@
+"""Fleet-wide checks of the mail settings: what Postfix would accept but operators regret."""
+
+from __future__ import annotations
+
+from fleetfab.role import settings_problem
+from roles.mail import maps
+from roles.mail.settings import REQUIRED_ALIASES, ROLE
+
+
+def problems(inventory):
+    found = []
+    for host in inventory.with_role(ROLE):
+        s = host.settings(ROLE)
+        domains = maps.domains_of(s)
+        found += _required_aliases(inventory, host, domains)
+        found += _unknown_targets(inventory, host, domains)
+        name = s.get("hostname")
+        if name and name in s.get("domains", {}):
+            found.append(settings_problem(inventory, host, ROLE, "hostname",
+                                          f"{name} is also a mail domain; the server's own name must differ"))
+    return found
+
+
+def _required_aliases(inventory, host, domains):
+    for d in domains:
+        for local in REQUIRED_ALIASES:
+            if local not in d.mailboxes and local not in d.aliases:
+                yield settings_problem(inventory, host, ROLE, "domains",
+                                       f"{d.name} needs a mailbox or alias '{local}' (RFC 2142)")
+
+
+def _unknown_targets(inventory, host, domains):
+    """An alias to a mailbox of a local domain that does not exist would bounce every message."""
+    boxes = maps.mailbox_names(domains)
+    local_domains = {d.name for d in domains}
+    for d in domains:
+        targets = [t for ts in d.aliases.values() for t in ts] + ([d.catch_all] if d.catch_all else [])
+        for target in targets:
+            if target.split("@", 1)[1] in local_domains and target not in boxes and target.split("@")[0] not in d.aliases:
+                yield settings_problem(inventory, host, ROLE, "domains", f"{d.name}: alias target {target} is no mailbox")

@@ -1,0 +1,93 @@
+"""DKIM keys: generated on the mail host, published through the fleet's name servers.
+
+One RSA-2048 key signs every domain of a host; its selector names it
+(`s<UTC timestamp>`). Keys live in /etc/opendkim/keys/<selector>.private,
+readable by opendkim alone, and never leave the host: the exports carry the
+public halves of every key present (all of them are published) and the
+name of the one that signs (`active`), so a rotation can publish a new key
+long before it signs with it, and withdraw the old one only afterwards.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from fleetfab.resources import Command
+from fleetfab.resources.base import Change, Resource
+from fleetfab.shell import q
+
+KEY_DIR = "/etc/opendkim/keys"
+ACTIVE = f"{KEY_DIR}/active"
+BITS = 2048
+
+
+def key_path(selector: str) -> str:
+    return f"{KEY_DIR}/{selector}.private"
+
+
+def new_selector(now: float | None = None) -> str:
+    return time.strftime("s%Y%m%d%H%M%S", time.gmtime(now))
+
+
+def generate_script(selector: str) -> str:
+    """A new key for `selector`, made on the host, opendkim's alone."""
+    return f"sel={q(selector)}\n{_GENERATE}"
+
+
+#: makes the key named by $sel; the private half is written with umask 077 and never read back
+_GENERATE = (
+    "set -e\numask 077\n"
+    f"opendkim-genkey -b {BITS} -h rsa-sha256 -r -s \"$sel\" -D {q(KEY_DIR)} -d fleet\n"
+    f"rm -f {q(KEY_DIR)}/\"$sel\".txt\n"
+    f"chown opendkim:opendkim {q(KEY_DIR)}/\"$sel\".private\n"
+)
+
+
+def first_key() -> Command:
+    """A host with no key yet gets one, and signs with it."""
+    run = f"sel=$(date -u +s%Y%m%d%H%M%S)\n{_GENERATE}printf '%s\\n' \"$sel\" > {q(ACTIVE)}\n"
+    return Command("generate the first DKIM key", run=run, creates=ACTIVE)
+
+
+KEYS_COMMAND = (
+    f"cd {q(KEY_DIR)} && for f in *.private; do [ -f \"$f\" ] || continue; "
+    "printf '%s %s\\n' \"${f%.private}\" \"$(openssl pkey -in \"$f\" -pubout -outform DER | base64 -w0)\"; done"
+)
+ACTIVE_COMMAND = f"cat {q(ACTIVE)}"
+
+
+def parse_keys(text: str) -> dict[str, str]:
+    """selector -> base64 public key, from the `dkim_keys` export."""
+    found = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2:
+            found[parts[0]] = parts[1]
+    return found
+
+
+def txt_value(public_key: str) -> str:
+    return f"v=DKIM1; k=rsa; p={public_key}"
+
+
+@dataclass(frozen=True)
+class NewKey(Resource):
+    """A rotation's new key: wanted once, by the selector the rotation chose."""
+
+    selector: str
+
+    @property
+    def key(self) -> str:
+        return f"dkim key {self.selector}"
+
+    def probe(self) -> str:
+        return f"[ -e {q(key_path(self.selector))} ] && echo present || echo absent"
+
+    def compare(self, output: str) -> Change | None:
+        if output.strip() == "present":
+            return None
+        return self.change("generate", f"generate DKIM key {self.selector} on the host (published before it signs)")
+
+    def fix(self, change: Change) -> str:
+        return generate_script(self.selector)
