@@ -43,6 +43,8 @@ class RunResult:
     reports: list[HostReport]
     redact: Redactor
     interrupted: bool = False
+    #: every value read (or remembered) in the run, for tasks that report on them
+    exports: ExportBook | None = None
 
 
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
@@ -62,7 +64,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     book.remember_fresh(set(inventory.hosts))
     for run in runs:
         view.finish(run.host.name, run.report)
-    return RunResult([r.report for r in runs], redactor)
+    return RunResult([r.report for r in runs], redactor, exports=book)
 
 
 def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:

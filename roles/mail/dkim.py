@@ -91,3 +91,47 @@ class NewKey(Resource):
 
     def fix(self, change: Change) -> str:
         return generate_script(self.selector)
+
+
+@dataclass(frozen=True)
+class RetiredKey(Resource):
+    """A rotation's old key, removed once nothing signs with it (no backup: it is a private key)."""
+
+    selector: str
+
+    @property
+    def key(self) -> str:
+        return f"dkim key {self.selector} retired"
+
+    def probe(self) -> str:
+        return f"[ -e {q(key_path(self.selector))} ] && echo present || echo absent"
+
+    def compare(self, output: str) -> Change | None:
+        if output.strip() == "absent":
+            return None
+        return self.change("remove", f"remove DKIM key {self.selector}: its record is withdrawn next")
+
+    def fix(self, change: Change) -> str:
+        return f"rm -f {q(key_path(self.selector))}\n"
+
+
+@dataclass(frozen=True)
+class ActiveSelector(Resource):
+    """Which key signs: switched by a rotation once every name server serves the new one."""
+
+    selector: str
+
+    @property
+    def key(self) -> str:
+        return f"dkim signing key {self.selector}"
+
+    def probe(self) -> str:
+        return f"cat {q(ACTIVE)} 2>/dev/null || true"
+
+    def compare(self, output: str) -> Change | None:
+        if output.strip() == self.selector:
+            return None
+        return self.change("switch", f"sign with {self.selector} instead of {output.strip() or 'nothing'}")
+
+    def fix(self, change: Change) -> str:
+        return f"set -e\nprintf '%s\\n' {q(self.selector)} > {q(ACTIVE)}.new\nmv {q(ACTIVE)}.new {q(ACTIVE)}\n"

@@ -1,0 +1,42 @@
+"""Mail tasks: password hashes, records to publish by hand, DKIM rotation, status."""
+
+from invoke import Exit, task
+
+from fleetfab.cli.executor import selected_hosts
+
+
+def _finish(code: int) -> None:
+    if code:
+        raise Exit(code=code)
+
+
+@task(name="hash-password")
+def hash_password(c):
+    """Read a password (twice, not echoed) and print its {SHA512-CRYPT} hash for the inventory."""
+    from roles.mail.passwords import hash_from_terminal
+
+    _finish(hash_from_terminal())
+
+
+@task(help={"all": "also the records the fleet's own name servers already publish"})
+def records(c, all=False):
+    """The DNS records each mail domain needs, for domains the fleet's name servers do not serve."""
+    from roles.mail.report import print_records
+
+    _finish(print_records(selected_hosts(c), everything=all))
+
+
+@task(name="rotate-dkim", help={"parallel": "hosts worked on at once (default: the inventory's run.parallel)"})
+def rotate_dkim(c, parallel=None):
+    """New DKIM key on the -H mail host: published, then signing, then the old one withdrawn."""
+    from roles.mail.rotate import rotate_dkim as rotate
+
+    _finish(rotate(selected_hosts(c), parallel=int(parallel) if parallel else None))
+
+
+@task(help={"json": "also write the checks as JSON to this path"})
+def status(c, json=None):
+    """Mail-in-a-Box-style checks of the -H mail hosts: ports, TLS, DNS, aliases, queue, signer."""
+    from roles.mail.status import status as mail_status
+
+    _finish(mail_status(selected_hosts(c), json_path=json))
