@@ -31,10 +31,14 @@ def _required_aliases(inventory, host, domains):
 
 def _unknown_targets(inventory, host, domains):
     """An alias to a mailbox of a local domain that does not exist would bounce every message."""
-    boxes = maps.mailbox_names(domains)
+    # What a local domain delivers: its mailboxes and aliases; behind a catch-all, any
+    # address (the catch-all's own target is checked in its turn).
+    delivered = maps.mailbox_names(domains) | {f"{local}@{d.name}" for d in domains for local in d.aliases}
     local_domains = {d.name for d in domains}
+    catch_all_domains = {d.name for d in domains if d.catch_all}
     for d in domains:
-        targets = [t for ts in d.aliases.values() for t in ts] + ([d.catch_all] if d.catch_all else [])
-        for target in targets:
-            if target.split("@", 1)[1] in local_domains and target not in boxes and target.split("@")[0] not in d.aliases:
+        targets = [(t, True) for ts in d.aliases.values() for t in ts] + ([(d.catch_all, False)] if d.catch_all else [])
+        for target, may_be_caught in targets:
+            domain = target.split("@", 1)[1]
+            if domain in local_domains and target not in delivered and not (may_be_caught and domain in catch_all_domains):
                 yield settings_problem(inventory, host, ROLE, "domains", f"{d.name}: alias target {target} is no mailbox")
