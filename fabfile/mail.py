@@ -26,12 +26,15 @@ def records(c, all=False):
     _finish(print_records(selected_hosts(c), everything=all))
 
 
-@task(name="rotate-dkim", help={"parallel": "hosts worked on at once (default: the inventory's run.parallel)"})
-def rotate_dkim(c, parallel=None):
+@task(name="rotate-dkim", help={
+    "parallel": "hosts worked on at once (default: the inventory's run.parallel)",
+    "json": "also write every step's report as JSON to this path",
+})
+def rotate_dkim(c, parallel=None, json=None):
     """New DKIM key on the -H mail host: published, then signing, then the old one withdrawn."""
     from roles.mail.rotate import rotate_dkim as rotate
 
-    _finish(rotate(selected_hosts(c), parallel=int(parallel) if parallel else None))
+    _finish(rotate(selected_hosts(c), parallel=int(parallel) if parallel else None, json_path=json))
 
 
 @task(help={"json": "also write the checks as JSON to this path"})

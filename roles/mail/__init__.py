@@ -67,12 +67,18 @@ def postfix_checked(path: str) -> str:
     """A validator: postconf and `postfix check` on a copy of /etc/postfix with the candidate in place.
 
     Both print warnings and still exit 0 (an unknown parameter is only a
-    warning), so any warning refuses the file, with Postfix's own words.
+    warning), so a warning about the copy refuses the file, in Postfix's
+    own words. `postfix -c` also reads the running main.cf, whose warnings
+    are about the file being replaced, not the candidate. The script runs
+    under `set -e`, inside command substitutions too: a grep that finds
+    nothing must not end it.
     """
     return (
         '{ d=$(mktemp -d) && cp -a /etc/postfix/. "$d"/ && cp %s "$d/' + path.rsplit("/", 1)[1] + '" && '
-        'out=$( { postconf -c "$d" -n >/dev/null; postfix -c "$d" check; } 2>&1 ); rm -rf "$d"; '
-        'if echo "$out" | grep -qiE "warning|fatal|error"; then echo "$out" | sort -u >&2; false; fi; }'
+        'out=$( { postconf -c "$d" -n >/dev/null || true; postfix -c "$d" check || true; } 2>&1 ) && '
+        'bad=$( { echo "$out" | grep -F "$d/" | grep -iE "warning|fatal|error" | sort -u; '
+        'echo "$out" | grep -iE "fatal" | grep -vF "$d/"; } || true ); rm -rf "$d"; '
+        '[ -z "$bad" ] || { echo "$bad" >&2; false; }; }'
     )
 
 

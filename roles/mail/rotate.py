@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain, parallelism
 from fleetfab.dns import holding_zone
+from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.report.model import totals
 from fleetfab.report.render import print_errors, summary_table
 from fleetfab.report.views import make_view
@@ -161,7 +162,7 @@ class Rotation:
         return withdrawn_waits(self.inventory, self.host, self.old) if self.old and self.old != self.new else []
 
 
-def rotate_dkim(hosts: str | None, parallel: int | None = None) -> int:
+def rotate_dkim(hosts: str | None, parallel: int | None = None, json_path: str | None = None) -> int:
     out, err = consoles()
     loaded = load_or_explain(err, hosts)
     if loaded is None:
@@ -171,12 +172,20 @@ def rotate_dkim(hosts: str | None, parallel: int | None = None) -> int:
         err.print("mail.rotate-dkim needs -H with one mail host; nothing was contacted.", style="bold red")
         return exitcodes.FAILED
     rotation = Rotation(inventory, selected[0], dkim.new_selector(), out, parallelism(inventory, parallel))
+    steps, code = [], exitcodes.OK
     for title, step_hosts, roles in rotation.steps():
         result = rotation.run(title, step_hosts, roles)
-        if totals(result.reports)["hosts_failed"]:
+        failed = totals(result.reports)["hosts_failed"]
+        steps.append(report_document(title, result.reports, result.redact, exitcodes.FAILED if failed else exitcodes.OK))
+        if failed:
             print_errors(err, result.reports, result.redact)
             err.print(f"rotation stopped at step {title.split('.')[0]}: signing stays on a key every name server "
                       "served when the step began; run it again once the failure is fixed.", style="bold red")
-            return exitcodes.FAILED
-    out.print(f"DKIM key of {selected[0].name} rotated: {rotation.old} -> {rotation.new}")
-    return exitcodes.OK
+            code = exitcodes.FAILED
+            break
+    else:
+        out.print(f"DKIM key of {selected[0].name} rotated: {rotation.old} -> {rotation.new}")
+    if json_path:
+        write_report(json_path, {"command": "mail.rotate-dkim", "exit_code": code, "old": rotation.old,
+                                 "new": rotation.new, "steps": steps})
+    return code

@@ -145,9 +145,11 @@ class FaultLab:
 
     # -- inventories ---------------------------------------------------------------
 
-    def inventory_copy(self, name: str, **ssh) -> Path:
-        """The lab inventory with some ssh settings changed, and the controller's memory with it."""
+    def inventory_copy(self, name: str, change=None, **ssh) -> Path:
+        """The lab inventory with some ssh settings changed (or `change(document)`), and the controller's memory with it."""
         document = yaml.safe_load(self.inventory_file.read_text())
+        if change is not None:
+            change(document)
         base = self.inventory_file.parent
         for key in ("identity", "known_hosts"):
             if key in document.get("ssh", {}):
