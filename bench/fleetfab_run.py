@@ -2,9 +2,10 @@
 
 The same engine path as the `fab` tasks (load and validate the inventory,
 run_fleet, the plain progress view, the JSON report), with the roles of the
-benchmark registered for this run only:
+benchmark registered for this run only (`--workload scale`: bench/scale's
+scratch role instead of base + bench):
 
-    python -m bench.fleetfab_run apply|drift INVENTORY --json PATH
+    python -m bench.fleetfab_run apply|drift INVENTORY --json PATH [--workload bench|scale]
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench.workload import roles
+from bench import scale_role, workload
 from fleetfab.cli.commands import drift_exit_code
 from fleetfab.inventory import load_inventory
 from fleetfab.report.jsonfile import report_document, write_report
@@ -26,8 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("mode", choices=("apply", "drift"))
     parser.add_argument("inventory")
     parser.add_argument("--json", required=True)
+    parser.add_argument("--workload", choices=("bench", "scale"), default="bench")
     args = parser.parse_args(argv)
-    bench_roles = roles()
+    bench_roles = scale_role.roles() if args.workload == "scale" else workload.roles()
     inventory = load_inventory(args.inventory, roles=bench_roles)
     selected = inventory.select(None)
     apply = args.mode == "apply"

@@ -4,6 +4,8 @@ The same SSH settings as every tool: root, the lab key, host keys checked
 against the bench's known_hosts (unknown keys refused).
 
     python -m bench.floor ENDPOINTS_JSON KEY KNOWN_HOSTS
+
+Its last line of output reads `floor: hosts=<n> failed=<k>`.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 
 import paramiko
 from fabric import Connection, ThreadingGroup
+from fabric.exceptions import GroupException
 
 
 def recorded_keys(known_hosts: str) -> paramiko.HostKeys:
@@ -40,16 +43,15 @@ def main(argv: list[str] | None = None) -> int:
     group = ThreadingGroup.from_connections([connection(h, p, key, known) for h, p in endpoints])
     try:
         results = group.run("true", hide=True, warn=True)
-    except Exception as exc:  # GroupException: some host failed
-        print(f"floor: {exc}", file=sys.stderr)
-        return 1
+        failed = [f"{c.host}:{c.port}" for c, r in results.items() if r.exited != 0]
+    except GroupException as exc:  # some host could not run it at all
+        failed = [f"{c.host}:{c.port}: {r}" for c, r in exc.result.failed.items()]
     finally:
         group.close()
-    failed = [c.host for c, r in results.items() if r.exited != 0]
-    if failed:
-        print(f"floor: `true` failed on {failed}", file=sys.stderr)
-        return 1
-    return 0
+    for failure in failed[:20]:
+        print(f"floor: failed on {failure}", file=sys.stderr)
+    print(f"floor: hosts={len(endpoints)} failed={len(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
