@@ -7,9 +7,13 @@ computes its desired state and applies (or plans) it. A host needing another
 host's export waits for that host only; a fleet whose roles publish nothing
 never waits at all.
 
-All first steps are queued before any second step, and the pool takes work
-in order, so a host waiting for a publisher never holds the worker that the
-publisher needs. A host that fails stops only itself; the others go on.
+Every step another host may wait for (a publisher's first step, a reading
+of a publisher outside the run) is queued before any step that may wait, and
+the pool takes work in order, so a host waiting for a publisher never holds
+the worker that the publisher needs. A host that publishes nothing is one
+task, both steps: it connects when a worker takes it up and hangs up when it
+is done, so a fleet holds about `parallel` connections open, not one a host.
+A host that fails stops only itself; the others go on.
 """
 
 from __future__ import annotations
@@ -55,11 +59,13 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force, options.stop) for host in selected]
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
+    publishing = {h.name for h in publishers}
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
-        started = {run: pool.submit(_start, run, options, book) for run in runs}
+        started = {run: pool.submit(_start, run, options, book) for run in runs if run.host.name in publishing}
         read = [pool.submit(_read_exports, reader, book) for reader in readers]
-        converged = [pool.submit(_converge, run, started[run], book) for run in runs]
-        for future in [*started.values(), *read, *converged]:
+        whole = [pool.submit(_start_and_converge, run, options, book) for run in runs if run not in started]
+        converged = [pool.submit(_converge, run, started[run], book) for run in started]
+        for future in [*started.values(), *read, *whole, *converged]:
             future.result()
     book.remember_fresh(set(inventory.hosts))
     for run in runs:
@@ -84,10 +90,28 @@ def _converge(run: HostRun, started: Future, book: ExportBook) -> None:
     """
     try:
         started.result()
-        if run.alive:
-            run.timed(lambda: run.converge(book))
+        _converge_started(run, book)
     finally:
         run.close()
+
+
+def _start_and_converge(run: HostRun, options: RunOptions, book: ExportBook) -> None:
+    """A host no other host waits for: connected only when a worker takes it up.
+
+    Opening every host's connection first held one transport thread (and
+    a session on the host) a host for the whole run: the controller's CPU
+    per host grew with the size of the fleet.
+    """
+    try:
+        _start(run, options, book)
+        _converge_started(run, book)
+    finally:
+        run.close()
+
+
+def _converge_started(run: HostRun, book: ExportBook) -> None:
+    if run.alive:
+        run.timed(lambda: run.converge(book))
 
 
 def _read_exports(run: HostRun, book: ExportBook) -> None:
