@@ -62,7 +62,9 @@ class Remote:
         try:
             channel = self.connection.transport.open_session()
             channel.exec_command(self.command_line(command))
-        except (paramiko.SSHException, EOFError, OSError):
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            if "Timeout opening channel" in str(exc):
+                raise NotAnswering(self.connection.transport.channel_timeout, doing) from None
             if self.connected:
                 raise
             raise ConnectionLost(doing) from None

@@ -57,11 +57,67 @@ def host_key_policy(ssh: SshSettings) -> paramiko.MissingHostKeyPolicy:
 
 SYSTEM_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
 
-_parsed: dict[Path, tuple[tuple[int, int], paramiko.HostKeys]] = {}
+
+class KnownHosts:
+    """A known_hosts file's keys by host name: a lookup costs the same whatever the file's size.
+
+    paramiko's `HostKeys.lookup` compares the name with every line, so one
+    lookup per connection grew with the square of the fleet. Plain names
+    are indexed; hashed ones (`|1|salt|hash`) can only be tried one by one,
+    as paramiko does. For each key type the first line in the file wins, as
+    with paramiko.
+    """
+
+    def __init__(self, lines=()):
+        self._plain: dict[str, dict[str, tuple[int, paramiko.PKey]]] = {}
+        self._hashed: list[tuple[int, str, paramiko.PKey]] = []
+        for order, entry in enumerate(_entries(lines)):
+            for name in entry.hostnames:
+                if name.startswith("|1|"):
+                    self._hashed.append((order, name, entry.key))
+                else:
+                    self._plain.setdefault(name, {}).setdefault(entry.key.get_name(), (order, entry.key))
+
+    @classmethod
+    def read(cls, path: Path) -> "KnownHosts":
+        with open(path) as lines:
+            return cls(lines)
+
+    def lookup(self, name: str) -> dict[str, paramiko.PKey]:
+        """Key type -> key recorded for `name`; empty if none."""
+        found = dict(self._plain.get(name, {}))
+        for order, hashed, key in self._hashed:
+            kind = key.get_name()
+            if (kind not in found or order < found[kind][0]) and _hashed_name_is(hashed, name):
+                found[kind] = (order, key)
+        return {kind: key for kind, (_, key) in found.items()}
+
+
+def _entries(lines):
+    """The lines paramiko's HostKeys.load would keep, parsed the same way."""
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line, lineno)
+        except paramiko.SSHException:
+            continue
+        if entry is not None:
+            yield entry
+
+
+def _hashed_name_is(hashed: str, name: str) -> bool:
+    if name.startswith("|1|"):
+        return False
+    return paramiko.util.constant_time_bytes_eq(paramiko.HostKeys.hash_host(name, hashed), hashed)
+
+
+_parsed: dict[Path, tuple[tuple[int, int], KnownHosts]] = {}
 _parsed_lock = threading.Lock()
 
 
-def parsed_known_hosts(path: Path) -> paramiko.HostKeys:
+def parsed_known_hosts(path: Path) -> KnownHosts:
     """A known_hosts file, parsed once while it stays unchanged.
 
     paramiko's parser builds every key and compares each line with all the
@@ -75,11 +131,11 @@ def parsed_known_hosts(path: Path) -> paramiko.HostKeys:
         with _parsed_lock:
             cached = _parsed.get(path)
             if cached is None or cached[0] != stamp:
-                cached = (stamp, paramiko.HostKeys(str(path)))
+                cached = (stamp, KnownHosts.read(path))
                 _parsed[path] = cached
             return cached[1]
     except OSError:
-        return paramiko.HostKeys()
+        return KnownHosts()
 
 
 def known_keys(name: str, ssh: SshSettings) -> dict:
@@ -88,7 +144,7 @@ def known_keys(name: str, ssh: SshSettings) -> dict:
     for path in files:
         found = parsed_known_hosts(path).lookup(name)
         if found:
-            return dict(found)
+            return found
     return {}
 
 
@@ -129,6 +185,9 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
         # A frozen host accepts TCP (its kernel answers) but never greets us.
         "banner_timeout": ssh.connect_timeout,
         "auth_timeout": ssh.connect_timeout,
+        # paramiko waits an hour for a channel by default: a host frozen
+        # after the login would hold the run that long.
+        "channel_timeout": ssh.connect_timeout,
     }
     connection = HostConnection(
         host.address,

@@ -23,7 +23,7 @@ from fleetfab.shell import q
 from roles.bind9.fleet import fleet_zones
 from roles.mail import dkim, maps
 from roles.mail.checks import problems
-from roles.mail.published import DkimServed, PtrAgrees
+from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
 from roles.mail.settings import DEFAULTS, ROLE, SETTINGS
 
 PACKAGES = ("postfix", "dovecot-imapd", "dovecot-lmtpd", "opendkim", "opendkim-tools", "openssl", "bind9-dnsutils")
@@ -113,8 +113,9 @@ class Mail(Role):
         yield from self._tables(domains)
         if not s.get("tls"):
             yield self._self_signed(ctx)
-        yield File("/etc/postfix/main.cf", self._main_cf(ctx, tls), validate=postfix_checked("/etc/postfix/main.cf"),
-                   notify=RELOAD_POSTFIX)
+        main_cf = self._main_cf(ctx, tls)
+        yield File("/etc/postfix/main.cf", main_cf, validate=postfix_checked("/etc/postfix/main.cf"), notify=RELOAD_POSTFIX)
+        yield PostfixInEffect(tuple(main_cf_settings(main_cf).items()))
         yield File("/etc/postfix/master.cf", ctx.template("mail/master.cf.j2", submissions=s["submissions"]),
                    validate=postfix_checked("/etc/postfix/master.cf"), notify=RELOAD_POSTFIX)
         yield File(USERS_FILE, maps.users_file(domains), group="dovecot", mode="0640", secret=True, notify=RELOAD_DOVECOT)

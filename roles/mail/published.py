@@ -95,3 +95,52 @@ class PtrAgrees(Resource):
     def fix(self, change: Change) -> str:
         ok = f"printf '%s\\n' $answer | sed 's/\\.$//' | grep -qixF {q(self.hostname)}"
         return _wait(self.probe(), ok, f"{self.server_name} still has another PTR for {self.address} than {self.hostname}")
+
+
+def main_cf_settings(text: str) -> dict[str, str]:
+    """`name = value` settings of a main.cf, continuation lines joined, as `postconf -n` prints them."""
+    settings: dict[str, str] = {}
+    name = None
+    for line in text.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if line[0].isspace() and name:
+            settings[name] = f"{settings[name]} {line.strip()}".strip()
+            continue
+        name, _, value = line.partition("=")
+        name = name.strip()
+        settings[name] = value.strip()
+    return settings
+
+
+@dataclass(frozen=True)
+class PostfixInEffect(Resource):
+    """The settings Postfix itself reports (`postconf -n`) are the desired ones.
+
+    main.cf is compared as a file too; this says, in Postfix's terms, which
+    settings differ, including one set twice (the last wins) or left over
+    from a `postconf -e` run by hand.
+    """
+
+    wanted: tuple[tuple[str, str], ...]
+
+    @property
+    def key(self) -> str:
+        return "postfix settings in effect"
+
+    def probe(self) -> str:
+        return "postconf -n 2>/dev/null || true"
+
+    def compare(self, output: str) -> Change | None:
+        found = main_cf_settings(output)
+        wanted = dict(self.wanted)
+        differ = [f"{k} = {found.get(k, '(unset)')} (wanted {v})" for k, v in wanted.items() if found.get(k) != v]
+        extra = [f"{k} = {v} (not in the inventory)" for k, v in found.items() if k not in wanted]
+        if not differ and not extra:
+            return None
+        return self.change("reload", "; ".join(differ + extra)[:400])
+
+    def fix(self, change: Change) -> str:
+        # main.cf is written (and Postfix reloaded) by its own File resource
+        # in the same run; only a difference that remains is an error.
+        return "true\n"
