@@ -18,19 +18,27 @@ from fabric import Connection, ThreadingGroup
 from fabric.exceptions import GroupException
 
 
-def recorded_keys(known_hosts: str) -> paramiko.HostKeys:
-    """The bench's known_hosts, parsed once for every connection.
+def recorded_keys(known_hosts: str) -> dict[str, dict[str, paramiko.PKey]]:
+    """The bench's known_hosts, parsed once for every connection, by host name.
 
-    paramiko's parser compares each line with all those before it, so one
-    parse per connection made the floor itself grow with the square of N.
+    paramiko's parser compares each line with all those before it, and its
+    lookup compares the name with every line: done per connection, the
+    floor itself grew with the square of N. fleetfab indexes the same way
+    (fleetfab/ssh.py), so both pay the same for their keys.
     """
-    return paramiko.HostKeys(known_hosts)
+    by_name: dict[str, dict[str, paramiko.PKey]] = {}
+    with open(known_hosts) as lines:
+        for line in lines:
+            entry = paramiko.hostkeys.HostKeyEntry.from_line(line.strip()) if line.strip() else None
+            for name in entry.hostnames if entry else ():
+                by_name.setdefault(name, {}).setdefault(entry.key.get_name(), entry.key)
+    return by_name
 
 
-def connection(host: str, port: int, key: str, known: paramiko.HostKeys) -> Connection:
+def connection(host: str, port: int, key: str, known: dict[str, dict[str, paramiko.PKey]]) -> Connection:
     c = Connection(host, user="root", port=port, connect_timeout=10, connect_kwargs={"key_filename": key})
     name = host if port == 22 else f"[{host}]:{port}"
-    for key_type, host_key in (known.lookup(name) or {}).items():
+    for key_type, host_key in known.get(name, {}).items():
         c.client.get_host_keys().add(name, key_type, host_key)
     c.client.set_missing_host_key_policy(paramiko.RejectPolicy())
     return c

@@ -66,3 +66,33 @@ def test_a_missing_file_knows_no_host(tmp_path, monkeypatch):
 def test_an_unreadable_file_knows_no_host(tmp_path, monkeypatch):
     monkeypatch.setattr(ssh, "SYSTEM_KNOWN_HOSTS", tmp_path)  # a folder: stat works, reading fails
     assert ssh.known_keys("198.18.0.1", SshSettings()) == {}
+
+
+def test_hashed_names_are_found_and_the_first_line_wins_for_each_key_type(files, tmp_path):
+    _, inventory = files
+    first, second = public_key(tmp_path, "first"), public_key(tmp_path, "second")
+    inventory.write_text(f"198.18.0.1 {first}\n198.18.0.1 {second}\n[198.18.0.2]:2222 {second}\n")
+    subprocess.run(["ssh-keygen", "-q", "-H", "-f", str(inventory)], check=True, capture_output=True)
+    hashed = inventory.read_text()
+    assert "198.18.0.1" not in hashed and "|1|" in hashed  # every name is hashed now
+    # comments, blank lines and lines of too few fields are skipped; a plain line after the hashed ones comes second
+    inventory.write_text(f"# a comment\n\ntwo fields\n{hashed}198.18.0.1 {second}\n")
+    settings = SshSettings(known_hosts=inventory)
+    found = ssh.known_keys("198.18.0.1", settings)
+    assert found["ssh-ed25519"].get_base64() == first.split()[1]
+    assert ssh.known_keys("[198.18.0.2]:2222", settings)["ssh-ed25519"].get_base64() == second.split()[1]
+    assert ssh.known_keys("198.18.0.3", settings) == {}
+
+
+def test_lookups_agree_with_paramikos_own(files, tmp_path):
+    import paramiko
+
+    _, inventory = files
+    keys = [public_key(tmp_path, f"k{i}") for i in range(3)]
+    inventory.write_text(
+        f"a,b {keys[0]}\nb {keys[1]}\n[c]:2200 {keys[2]}\nc {keys[1]}\n"
+    )
+    theirs, ours = paramiko.HostKeys(str(inventory)), ssh.parsed_known_hosts(inventory)
+    for name in ("a", "b", "c", "[c]:2200", "d"):
+        expected = {k: v.get_base64() for k, v in (theirs.lookup(name) or {}).items()}
+        assert {k: v.get_base64() for k, v in ours.lookup(name).items()} == expected
