@@ -52,6 +52,11 @@ class Role:
         """Shell commands that run once, after the role, if a resource notified them."""
         return {}
 
+    def dynamic_zones(self, inventory: "Inventory") -> Iterable[str]:
+        """Names this role proves control of by ACME DNS-01: the bind9 primaries
+        give each a challenge zone that only their ACME key may update."""
+        return ()
+
     def dns_records(self, ctx: "RoleContext") -> Iterable["DnsRecord"]:
         """Records this role contributes to the fleet's zones (see fleetfab.dns).
 

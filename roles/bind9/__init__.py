@@ -18,7 +18,9 @@ from roles.bind9 import checks
 from roles.bind9.fleet import ROLE, is_primary, zones_of
 from roles.bind9.resources import RELOAD, RETRANSFER, SecondarySync, ZoneFile, ZoneGuard, served_serial_probe
 from roles.bind9.settings import DEFAULTS, SETTINGS
-from roles.bind9.zonedata import zone_content
+from roles.bind9.challenges import DYNAMIC_DIR, challenge_zones, delegations, initial_zone
+from roles.bind9.records import join
+from roles.bind9.zonedata import forward_domain, nameserver, zone_content
 
 PACKAGES = ("bind9", "bind9-utils", "bind9-dnsutils")
 KEY_DIR = "/etc/bind/fleetfab-keys"
@@ -42,6 +44,25 @@ def key_name(primary) -> str:
 
 def key_file(primary) -> str:
     return f"{KEY_DIR}/{key_name(primary)}.key"
+
+
+def acme_key_name(primary) -> str:
+    """The key that may write ACME challenges into the primary's challenge zones, and nothing else."""
+    return f"fleetfab-acme-{primary.name}"
+
+
+def acme_key_file(primary) -> str:
+    return f"{KEY_DIR}/{acme_key_name(primary)}.key"
+
+
+def tsig_keygen(name: str, path: str) -> str:
+    return (f"umask 027; tsig-keygen -a {ALGORITHM} {q(name)} > {q(path + '.new')} && "
+            f"chgrp bind {q(path + '.new')} && mv {q(path + '.new')} {q(path)}")
+
+
+def secret_of(path: str) -> str:
+    """Prints a key file's secret: for exports only, which are redacted everywhere."""
+    return f"sed -n 's/^[[:space:]]*secret \"\\(.*\\)\";.*/\\1/p' {q(path)}"
 
 
 def zone_path(zone) -> str:
@@ -80,20 +101,19 @@ class Bind9(Role):
         path = key_file(ctx.host)
         yield Packages(PACKAGES)
         yield Directory(KEY_DIR, group="bind", mode=KEY_DIR_MODE)
-        yield Command(
-            "generate the TSIG transfer key",
-            run=(f"umask 027; tsig-keygen -a {ALGORITHM} {q(key_name(ctx.host))} > {q(path + '.new')} && "
-                 f"chgrp bind {q(path + '.new')} && mv {q(path + '.new')} {q(path)}"),
-            creates=path,
-            notify=RECONFIG,
-        )
+        yield Command("generate the TSIG transfer key", run=tsig_keygen(key_name(ctx.host), path), creates=path,
+                      notify=RECONFIG)
+        yield Command("generate the TSIG key for ACME challenges",
+                      run=tsig_keygen(acme_key_name(ctx.host), acme_key_file(ctx.host)),
+                      creates=acme_key_file(ctx.host), notify=RECONFIG)
 
     def exports(self, ctx):
         if not is_primary(ctx.host):
             return {}
-        secret = f"sed -n 's/^[[:space:]]*secret \"\\(.*\\)\";.*/\\1/p' {q(key_file(ctx.host))}"
         # Serials are true only now: a primary that cannot be read has none to compare.
-        return {"tsig": Export(secret, secret=True), "serials": Export(self._serials_command(ctx), remember=False)}
+        return {"tsig": Export(secret_of(key_file(ctx.host)), secret=True),
+                "acme_tsig": Export(secret_of(acme_key_file(ctx.host)), secret=True),
+                "serials": Export(self._serials_command(ctx), remember=False)}
 
     def _serials_command(self, ctx) -> str:
         """Prints '<zone> <serial>' for each zone the primary serves, so secondaries can compare."""
@@ -105,7 +125,8 @@ class Bind9(Role):
     def resources(self, ctx):
         primary = self._primary_zones(ctx)
         secondary = self._secondary_zones(ctx)
-        contributed = contributed_records(ctx, all_roles()) if primary else []
+        challenges = self._challenges(ctx)
+        contributed = contributed_records(ctx, all_roles()) + delegations(challenges, _nameserver) if primary else []
         contents = {z.name: zone_content(ctx.inventory, z, contributed) for z in primary}
         today = datetime.now(timezone.utc).date()
         if primary:
@@ -116,12 +137,15 @@ class Bind9(Role):
             yield Directory(ZONE_DIR, group="bind", mode=ZONE_DIR_MODE)
         if secondary:
             yield Directory(SECONDARY_DIR, owner="bind", group="bind", mode="0755")
+        if challenges:
+            yield Directory(DYNAMIC_DIR, owner="bind", group="bind", mode="0755")
+            yield from (self._challenge_zone(ctx, c) for c in challenges)
         yield from self._peer_keys(ctx, secondary)
         for zone in primary:
             yield ZoneFile(contents[zone.name], zone_path(zone), today, notify=RELOAD)
         yield File(OPTIONS, ctx.template("bind9/named.conf.options.j2"), group="bind",
                    validate=in_context(OPTIONS), notify=RECONFIG)
-        yield File(LOCAL, self._local_conf(ctx, primary, secondary), group="bind",
+        yield File(LOCAL, self._local_conf(ctx, primary, secondary, challenges), group="bind",
                    validate=in_context(LOCAL), notify=RECONFIG)
         yield Service("named")
         yield from self._sync_checks(ctx, secondary)
@@ -154,19 +178,38 @@ class Bind9(Role):
         return File(key_file(primary), content, group="bind", mode="0640", secret=True,
                     validate="named-checkconf %s", notify=RECONFIG)
 
-    def _local_conf(self, ctx, primary, secondary) -> str:
+    def _local_conf(self, ctx, primary, secondary, challenges) -> str:
         own = [{"name": z.name, "file": zone_path(z), "key": key_name(z.primary),
                 "notify": [h.address for h in z.secondaries]} for z in primary]
         others = [{"name": z.name, "file": secondary_path(z), "key": key_name(z.primary),
                    "primary": z.primary.address} for z in secondary]
+        dynamic = [{"name": c.name, "file": c.file, "key": acme_key_name(c.primary)} for c in challenges]
         keys = [key_file(h) for h in _unique_hosts([*(z.primary for z in primary), *(z.primary for z in secondary)])]
-        return ctx.template("bind9/named.conf.local.j2", key_files=keys, primary_zones=own, secondary_zones=others)
+        keys += [acme_key_file(ctx.host)] if is_primary(ctx.host) else []
+        return ctx.template("bind9/named.conf.local.j2", key_files=keys, primary_zones=own, secondary_zones=others,
+                            challenge_zones=dynamic)
+
+    def _challenges(self, ctx):
+        """The ACME challenge zones this host holds, for the names other roles certify."""
+        names = [n for role in all_roles().values() for n in role.dynamic_zones(ctx.inventory)]
+        return [c for c in challenge_zones(ctx.inventory, names) if c.primary.name == ctx.host.name]
+
+    def _challenge_zone(self, ctx, challenge) -> Command:
+        """Created once; from then on the file is named's (with its journal), never fleetfab's."""
+        content = initial_zone(challenge, _nameserver(ctx.host, challenge.parent), join("hostmaster", challenge.parent.name))
+        run = (f"printf '%s' {q(content)} > {q(challenge.file + '.new')} && chown bind:bind {q(challenge.file + '.new')} && "
+               f"mv {q(challenge.file + '.new')} {q(challenge.file)}")
+        return Command(f"create the challenge zone {challenge.name}", run=run, creates=challenge.file, notify=RECONFIG)
 
     def _sync_checks(self, ctx, secondary):
         for zone in secondary:
             served = ctx.optional_export(zone.primary.name, "serials", f"zone {zone.name}'s transfer from {zone.primary.name} not compared")
             expected = None if served is None else _serials(served).get(zone.name)
             yield SecondarySync(zone.name, zone.primary.name, expected, notify=RETRANSFER)
+
+
+def _nameserver(host, zone) -> str:
+    return nameserver(host, forward_domain(zone))
 
 
 def _guard(contents: dict, force: bool) -> ZoneGuard:

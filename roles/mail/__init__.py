@@ -84,7 +84,9 @@ def postfix_checked(path: str) -> str:
 
 class Mail(Role):
     name = ROLE
-    after = ("base", "bind9")
+    # A certificate from the certificates role must be in place before
+    # Postfix and Dovecot are pointed at it.
+    after = ("base", "bind9", "certificates")
     settings = SETTINGS
     defaults = DEFAULTS
 
