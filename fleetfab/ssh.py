@@ -113,8 +113,29 @@ def _hashed_name_is(hashed: str, name: str) -> bool:
     return paramiko.util.constant_time_bytes_eq(paramiko.HostKeys.hash_host(name, hashed), hashed)
 
 
-_parsed: dict[Path, tuple[tuple[int, int], KnownHosts]] = {}
-_parsed_lock = threading.Lock()
+class ParsedFiles:
+    """Files parsed once while they stay unchanged (same mtime and size).
+
+    The results are only read afterwards, so host threads share them.
+    """
+
+    def __init__(self, parse):
+        self.parse = parse
+        self._parsed: dict[Path, tuple[tuple[int, int], object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path):
+        status = path.stat()
+        stamp = (status.st_mtime_ns, status.st_size)
+        with self._lock:
+            cached = self._parsed.get(path)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, self.parse(path))
+                self._parsed[path] = cached
+            return cached[1]
+
+
+_known_hosts_files = ParsedFiles(KnownHosts.read)
 
 
 def parsed_known_hosts(path: Path) -> KnownHosts:
@@ -122,20 +143,44 @@ def parsed_known_hosts(path: Path) -> KnownHosts:
 
     paramiko's parser builds every key and compares each line with all the
     lines before it: done for every connection, a fleet's file cost more CPU
-    than the rest of a drift. Lookups only read the result, so threads share it.
-    A file that cannot be read knows no host, so its hosts' keys are refused.
+    than the rest of a drift. A file that cannot be read knows no host, so
+    its hosts' keys are refused.
     """
     try:
-        status = path.stat()
-        stamp = (status.st_mtime_ns, status.st_size)
-        with _parsed_lock:
-            cached = _parsed.get(path)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, KnownHosts.read(path))
-                _parsed[path] = cached
-            return cached[1]
+        return _known_hosts_files.get(path)
     except OSError:
         return KnownHosts()
+
+
+def _load_identity(path: Path) -> paramiko.PKey | None:
+    """The key as paramiko's SSHClient loads a key file: each key type in its order, and a certificate beside it."""
+    for kind in (paramiko.RSAKey, paramiko.ECDSAKey, paramiko.Ed25519Key):
+        try:
+            key = kind.from_private_key_file(str(path))
+        except (paramiko.SSHException, ValueError):
+            continue
+        certificate = Path(f"{path}-cert.pub")
+        if certificate.is_file():
+            key.load_certificate(str(certificate))
+        return key
+    return None
+
+
+_identity_files = ParsedFiles(_load_identity)
+
+
+def loaded_identity(path: Path) -> paramiko.PKey | None:
+    """The identity's private key, read once while its file stays unchanged.
+
+    Given a key file, paramiko reads it for every connection, as RSA, then
+    ECDSA, then Ed25519: three reads and parses for an ed25519 key. None
+    when it cannot be read without help (a passphrase): paramiko is then
+    given the file, and says why, as before.
+    """
+    try:
+        return _identity_files.get(Path(path))
+    except (OSError, paramiko.SSHException, ValueError):
+        return None
 
 
 def known_keys(name: str, ssh: SshSettings) -> dict:
@@ -173,6 +218,14 @@ class HostConnection(Connection):
     inline_ssh_env = None
 
 
+def _login_key(ssh: SshSettings) -> dict:
+    """The identity already loaded, or its file for paramiko to load (a key it needs help with)."""
+    identity = loaded_identity(ssh.identity) if ssh.identity else None
+    if identity is not None:
+        return {"pkey": identity}
+    return {"key_filename": [str(ssh.identity)] if ssh.identity else []}
+
+
 def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) -> HostConnection:
     """A connection to `host`, not yet open, that knows only this host's recorded keys.
 
@@ -181,7 +234,7 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
     """
     # Never empty: an empty dict would make Fabric use (and write into) the config's.
     connect_kwargs = {
-        "key_filename": [str(ssh.identity)] if ssh.identity else [],
+        **_login_key(ssh),
         # A frozen host accepts TCP (its kernel answers) but never greets us.
         "banner_timeout": ssh.connect_timeout,
         "auth_timeout": ssh.connect_timeout,
