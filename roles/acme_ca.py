@@ -38,7 +38,10 @@ def dns_server(inventory, host) -> str:
     if given:
         return given
     primaries = [h for h in inventory.with_role("bind9") if is_primary(h)]
-    return f"{primaries[0].address}:53" if primaries else "127.0.0.1:53"
+    if not primaries:
+        return "127.0.0.1:53"
+    address = primaries[0].address
+    return f"[{address}]:53" if ipaddress.ip_address(address).version == 6 else f"{address}:53"
 
 
 class AcmeCa(Role):
