@@ -138,7 +138,11 @@ def certbot_issue(ctx, name: str, spec: dict) -> str:
 
 
 def certbot_renew(ctx, name: str) -> str:
-    return environment(ctx.settings) + cmd("certbot", "renew", "--non-interactive", "--cert-name", name, "--force-renewal")
+    # Without a terminal certbot sleeps up to eight minutes before renewing,
+    # to spread a fleet's load on the CA; a bootstrap renewing a due
+    # certificate must not.
+    return environment(ctx.settings) + cmd("certbot", "renew", "--non-interactive", "--no-random-sleep-on-renew",
+                                           "--cert-name", name, "--force-renewal")
 
 
 def hook_script(name: str, units) -> str:

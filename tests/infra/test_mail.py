@@ -11,6 +11,7 @@ from __future__ import annotations
 import imaplib
 import os
 import smtplib
+import socket
 import ssl
 import time
 import uuid
@@ -26,6 +27,7 @@ from roles.mail import hostname
 from roles.mail.status import all_checks, ask, served_by, served_certificate, txt_text
 from roles.mail.dkim import KEYS_COMMAND, parse_keys
 from roles.mail.maps import domains_of
+from tests.infra.acme import trusting
 
 ROLE = "mail"
 DELIVERY_WAIT = 30
@@ -48,7 +50,8 @@ def mailbox(domains):
 
 
 def tls_context() -> ssl.SSLContext:
-    # The lab's certificate is self-signed: what it is, is checked by name below.
+    # Traffic tests need TLS, not trust: which certificate is served, and
+    # whether clients trusting the fleet's CA accept it, is checked below.
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     return context
@@ -219,3 +222,20 @@ def test_the_status_checks_all_pass(spec, inventory, host):
     active = host.file("/etc/opendkim/keys/active").content_string.strip()
     failed = [c for c in all_checks(inventory, spec, keys, active) if not c.ok]
     assert failed == []
+
+
+@pytest.mark.parametrize("port", [993, 587])
+def test_clients_trusting_the_fleets_ca_accept_the_mail_certificate(spec, inventory, port):
+    if not spec.settings(ROLE).get("tls"):
+        pytest.skip("this mail host uses its own self-signed certificate")
+    context, name = trusting(inventory), hostname(spec)
+    if port == 993:
+        with socket.create_connection((spec.address, 993), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname=name) as tls:
+            assert tls.getpeercert()
+        return
+    with smtplib.SMTP(spec.address, 587, timeout=10) as smtp:
+        smtp.ehlo("tester.fleetfab.test")
+        smtp._host = name  # the name STARTTLS checks the certificate against (smtplib uses the address given)
+        smtp.starttls(context=context)
+        assert smtp.sock.getpeercert()
