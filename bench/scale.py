@@ -182,7 +182,10 @@ class Bench:
         self.args.json.write_text(json.dumps(self.document, indent=1) + "\n")
 
     def markdown(self) -> str:
-        text = scale_stats.report(self.samples)
+        d, m = self.document, self.document["machine"]
+        header = (f"fleetfab {d['fleetfab']}; {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, kernel {m['kernel']}, "
+                  f"{m['openssh']}; run.parallel {self.args.parallel}; {', '.join(f'{k} {v}' for k, v in d['versions'].items())}")
+        text = header + "\n\n" + scale_stats.report(self.samples)
         if self.series:
             s = self.series
             text += (f"\n\ndrift series at N={s['n']}: {s['runs']} consecutive drifts, "

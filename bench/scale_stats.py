@@ -156,3 +156,22 @@ def _cell(f: Figure | None, decimals: int) -> str:
 
 def _number(x: float | None, decimals: int) -> str:
     return "–" if x is None else f"{x:+.{max(decimals, 1)}f}"
+
+
+def samples_of(document: dict) -> list[Sample]:
+    return [Sample.from_dict(d) for d in document.get("samples", [])]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m bench.scale_stats A.json [B.json ...]`: one report over the samples of several runs of bench/scale."""
+    import json
+    import sys
+
+    paths = argv if argv is not None else sys.argv[1:]
+    samples = [s for path in paths for s in samples_of(json.loads(open(path).read()))]
+    print(report(samples))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -169,3 +169,13 @@ def test_a_measured_run_reports_the_worst_exit_and_kills_what_overstays(tmp_path
     assert usage.exit_code == 3 and not usage.timed_out and logs[0].read_text() == "hi\n"
     slow = run_together([["sleep", "30"]], [tmp_path / "c.log"], timeout=0.2)
     assert slow.timed_out and slow.exit_code == -9 and slow.wall < 10
+
+
+def test_reports_merge_the_samples_of_several_json_files(tmp_path, capsys):
+    import json
+    from dataclasses import asdict
+
+    for i, n in enumerate((100, 200)):
+        (tmp_path / f"{i}.json").write_text(json.dumps({"samples": [asdict(sample(n=n, wall=n / 100))]}))
+    scale_stats.main([str(tmp_path / "0.json"), str(tmp_path / "1.json")])
+    assert "| fleetfab | drift | 1.00 | 2.00 | +1.00 |" in capsys.readouterr().out
