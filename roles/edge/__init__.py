@@ -20,7 +20,7 @@ from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Role, settings_problem
 from roles.bind9.mesh import mesh_address
 from roles.certificates.settings import ROLE as CERTIFICATES, combined
-from roles.edge.served import ServedCertificate
+from roles.certificates.served import ServedCertificate
 from roles.edge.settings import DEFAULTS, ROLE, SETTINGS
 
 CONFIG = "/etc/haproxy/haproxy.cfg"

@@ -21,6 +21,7 @@ from fleetfab.resources import Command, Directory, File, Packages, Service, User
 from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
 from roles.bind9.fleet import fleet_zones
+from roles.certificates.served import ServedCertificate
 from roles.mail import dkim, maps
 from roles.mail.checks import problems
 from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
@@ -129,6 +130,9 @@ class Mail(Role):
         for unit in ("opendkim", "dovecot", "postfix", "postfix@-"):
             yield Service(unit)
         yield from needs_exports(lambda: self._published(ctx, domains), "dkim records and ptr in the name servers")
+        # A renewed certificate the services have not loaded yet is drift, fixed by their reloads.
+        yield ServedCertificate(993, hostname(ctx.host), tls["cert"], notify=RELOAD_DOVECOT)
+        yield ServedCertificate(587, hostname(ctx.host), tls["cert"], starttls="smtp", notify=RELOAD_POSTFIX)
 
     def handlers(self, ctx):
         # Reload, never restart: a restart drops the connections in flight.

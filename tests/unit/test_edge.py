@@ -6,7 +6,7 @@ import pytest
 
 from roles.certificates.settings import combined
 from roles.edge import CONFIG, Edge
-from roles.edge.served import ServedCertificate
+from roles.certificates.served import ServedCertificate
 from tests.unit.acme_fleet import INVENTORY, context, line_in
 
 FINGERPRINT = "sha256 Fingerprint=AB:CD:EF:01"

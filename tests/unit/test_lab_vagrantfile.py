@@ -49,8 +49,15 @@ def lab(tmp_path):
 
 
 def validate(paths, cwd, inventory, provider) -> subprocess.CompletedProcess:
-    return subprocess.run(["vagrant", "validate"], cwd=cwd, capture_output=True, text=True,
-                          env=environment(paths, inventory, provider), timeout=120)
+    """`vagrant validate` with a Vagrant home of its own.
+
+    Vagrant's checks visit every machine in the user's global machine index,
+    loading each one's own Vagrantfile with this environment: a lab that is
+    up (the repository's own) would then be read with the test's inventory
+    and fail on a machine it does not name.
+    """
+    env = {**environment(paths, inventory, provider), "VAGRANT_HOME": str(paths.root / "vagrant-home")}
+    return subprocess.run(["vagrant", "validate"], cwd=cwd, capture_output=True, text=True, env=env, timeout=120)
 
 
 def test_vagrant_accepts_a_docker_lab_whose_inventory_names_only_the_docker_box(lab):

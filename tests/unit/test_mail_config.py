@@ -366,3 +366,10 @@ def test_a_handler_reloads_and_restarts_only_when_the_reload_left_the_service_do
     first = script.splitlines()[0]
     assert "reload" in first and "restart" not in first
     assert not any("restart" in line for line in unconditional_lines(script))
+
+
+def test_the_certificate_served_on_993_and_587_is_compared_with_the_one_on_disk(inventory):
+    served = {r.port: r for r in desired(inventory).values() if r.key.startswith("served certificate")}
+    assert set(served) == {993, 587}
+    assert served[587].starttls == "smtp" and served[993].starttls is None
+    assert served[993].path == served[587].path and served[993].notify and served[587].notify

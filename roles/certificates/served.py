@@ -13,6 +13,8 @@ class ServedCertificate(Resource):
     port: int
     server_name: str
     path: str
+    #: the protocol to speak before TLS (`smtp` on a submission port), as openssl s_client names it
+    starttls: str | None = None
 
     @property
     def key(self) -> str:
@@ -20,7 +22,8 @@ class ServedCertificate(Resource):
 
     def probe(self) -> str:
         fingerprint = "openssl x509 -noout -fingerprint -sha256 2>/dev/null"
-        return (f"echo | timeout 5 openssl s_client -connect 127.0.0.1:{self.port} -servername {q(self.server_name)} "
+        starttls = f"-starttls {q(self.starttls)} " if self.starttls else ""
+        return (f"echo | timeout 5 openssl s_client {starttls}-connect 127.0.0.1:{self.port} -servername {q(self.server_name)} "
                 f"2>/dev/null | {fingerprint} || true; echo; {fingerprint} -in {q(self.path)} || true")
 
     def compare(self, output: str) -> Change | None:
@@ -33,5 +36,5 @@ class ServedCertificate(Resource):
         return self.change("reload", f"port {self.port} {what} {self.path}")
 
     def fix(self, change: Change) -> str:
-        # The notified reload makes HAProxy load the file in place.
+        # The notified reload makes the service load the file in place.
         return "true\n"
