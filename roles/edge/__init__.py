@@ -21,9 +21,15 @@ from fleetfab.role import Role, settings_problem
 from roles.bind9.mesh import mesh_address
 from roles.certificates.settings import ROLE as CERTIFICATES, combined
 from roles.certificates.served import ServedCertificate
+from roles.mail import mtasts
 from roles.edge.settings import DEFAULTS, ROLE, SETTINGS
 
 CONFIG = "/etc/haproxy/haproxy.cfg"
+POLICY_DIR = "/etc/haproxy/mta-sts"
+
+
+def policy_file(domain: str) -> str:
+    return f"{POLICY_DIR}/{domain}.txt"
 RELOAD = "reload haproxy"
 
 
@@ -73,8 +79,19 @@ class Edge(Role):
 
     def resources(self, ctx):
         sites = sites_of(ctx)
+        policies = mtasts.served_by(ctx.inventory, ctx.host)
         yield Packages(("haproxy", "openssl"))
-        yield File(CONFIG, ctx.template("edge/haproxy.cfg.j2", sites=sites, hsts=ctx.settings["hsts_seconds"]),
+        if policies:
+            yield Directory(POLICY_DIR)
+        for domain, text in policies.items():
+            yield File(policy_file(domain), text, notify=RELOAD)
+        # Every certificate of the host is offered; SNI picks the one for the name asked.
+        certificates = [combined(n) for n in sorted(ctx.host.settings(CERTIFICATES).get("certificates") or {})] \
+            if CERTIFICATES in ctx.host.roles else []
+        policy_sites = [{"name": d.replace(".", "_").replace("-", "_"), "host": mtasts.policy_host_name(d),
+                         "file": policy_file(d), "path": mtasts.PATH} for d in policies]
+        yield File(CONFIG, ctx.template("edge/haproxy.cfg.j2", sites=sites, hsts=ctx.settings["hsts_seconds"],
+                                        certificates=certificates, policies=policy_sites),
                    validate="haproxy -c -q -f %s", notify=RELOAD)
         yield Service("haproxy")
         for site in sites:

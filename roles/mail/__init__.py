@@ -22,7 +22,7 @@ from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
 from roles.bind9.fleet import fleet_zones
 from roles.certificates.served import ServedCertificate
-from roles.mail import dkim, maps
+from roles.mail import dkim, maps, mtasts
 from roles.mail.checks import problems
 from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
 from roles.mail.settings import DEFAULTS, ROLE, SETTINGS
@@ -210,4 +210,4 @@ def mail_records(ctx, host) -> list[DnsRecord]:
             records.append(DnsRecord(f"_smtp._tls.{domain}", "TXT", f"v=TLSRPTv1; rua={s['tls_rpt']}"))
         for selector, public in sorted(dkim.parse_keys(keys or "").items()):
             records.append(DnsRecord(f"{selector}._domainkey.{domain}", "TXT", dkim.txt_value(public)))
-    return records
+    return records + mtasts.records(ctx.inventory, host, name)

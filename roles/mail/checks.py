@@ -14,6 +14,7 @@ def problems(inventory):
         domains = maps.domains_of(s)
         found += _required_aliases(inventory, host, domains)
         found += _unknown_targets(inventory, host, domains)
+        found += _mta_sts_edge(inventory, host)
         name = s.get("hostname")
         if name and name in s.get("domains", {}):
             found.append(settings_problem(inventory, host, ROLE, "hostname",
@@ -42,3 +43,22 @@ def _unknown_targets(inventory, host, domains):
             domain = target.split("@", 1)[1]
             if domain in local_domains and target not in delivered and not (may_be_caught and domain in catch_all_domains):
                 yield settings_problem(inventory, host, ROLE, "domains", f"{d.name}: alias target {target} is no mailbox")
+
+
+def _mta_sts_edge(inventory, host):
+    """The policy's host must exist, serve it, and hold a certificate for each mta-sts name."""
+    from roles.mail import mtasts
+
+    if not mtasts.enabled(host):
+        return
+    edge = inventory.hosts.get(host.settings(ROLE)["mta_sts"]["edge"])
+    if edge is None or "edge" not in edge.roles:
+        yield settings_problem(inventory, host, ROLE, "mta_sts", "mta_sts.edge must name a host carrying the edge role")
+        return
+    certified = {n for c in (edge.settings("certificates").get("certificates") or {}).values() for n in c["names"]} \
+        if "certificates" in edge.roles else set()
+    for domain in mtasts.policy_domains(inventory, host):
+        name = mtasts.policy_host_name(domain)
+        if name not in certified and f"*.{domain}" not in certified:
+            yield settings_problem(inventory, host, ROLE, "mta_sts",
+                                   f"{edge.name} has no certificate for {name} (certificates.certificates)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from fleetfab.schema import Any, Bool, Field, ListOf, MapOf, Record, Str, Where
+from fleetfab.schema import Any, Bool, Choice, Field, Int, ListOf, MapOf, Record, Str, Where
 from roles.bind9.settings import DOMAIN
 
 ROLE = "mail"
@@ -79,6 +79,12 @@ SETTINGS = Record({
     "tls_rpt": Field(Str(r"mailto:\S+|https://\S+", describe="a mailto: or https: address"),
                      doc="publish a TLS-RPT record (_smtp._tls) reporting to this address"),
     "submissions": Field(Bool(), doc="also offer implicit-TLS submission on port 465"),
+    "mta_sts": Field(Record({
+        "edge": Field(Str(r"[a-z0-9-]+", describe="a host name"), required=True,
+                      doc="the edge host serving the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt"),
+        "mode": Field(Choice(("enforce", "testing", "none")), doc="the policy's mode (default enforce)"),
+        "max_age": Field(Int(86400, 31557600), doc="seconds senders may keep the policy (default 604800)"),
+    }), doc="publish an MTA-STS policy for each domain the fleet's name servers serve"),
     "tls": Field(Record({
         "cert": Field(Str(r"/\S+", describe="an absolute path"), required=True, doc="certificate chain (PEM) on the host"),
         "key": Field(Str(r"/\S+", describe="an absolute path"), required=True, doc="its private key (PEM) on the host"),

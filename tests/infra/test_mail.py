@@ -239,3 +239,26 @@ def test_clients_trusting_the_fleets_ca_accept_the_mail_certificate(spec, invent
         smtp._host = name  # the name STARTTLS checks the certificate against (smtplib uses the address given)
         smtp.starttls(context=context)
         assert smtp.sock.getpeercert()
+
+
+def test_the_mta_sts_policy_is_served_over_https_and_announced_by_every_name_server(spec, inventory):
+    from roles.mail import mtasts
+
+    if not mtasts.enabled(spec):
+        pytest.skip("MTA-STS is not enabled for this host")
+    edge = inventory.hosts[spec.settings(ROLE)["mta_sts"]["edge"]]
+    domains = mtasts.policy_domains(inventory, spec)
+    assert domains, "no mail domain of this host is served by the fleet"
+    for domain in domains:
+        name = mtasts.policy_host_name(domain)
+        with socket.create_connection((edge.address, 443), timeout=10) as raw, \
+                trusting(inventory).wrap_socket(raw, server_hostname=name) as tls:
+            tls.sendall(f"GET {mtasts.PATH} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+            answer = b""
+            while chunk := tls.recv(4096):
+                answer += chunk
+        head, _, body = answer.decode().partition("\r\n\r\n")
+        assert head.startswith("HTTP/1.1 200") and body == mtasts.policy(spec, hostname(spec))
+        wanted = f"v=STSv1; id={mtasts.policy_id(body)}"
+        for server in served_by(inventory, domain):
+            assert wanted in [txt_text(t) for t in ask(server.address, f"_mta-sts.{domain}", "TXT")], server.name
