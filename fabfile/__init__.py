@@ -5,9 +5,10 @@
 
 from invoke import Collection
 
-from fabfile import fleet, lab, mail, wireguard
+from fabfile import diagram, fleet, lab, mail, wireguard
 
 ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory, fleet.roles)
+ns.add_task(diagram.diagram)
 ns.add_collection(Collection.from_module(lab), name="lab")
 ns.add_collection(Collection.from_module(wireguard), name="wireguard")
 ns.add_collection(Collection.from_module(mail), name="mail")

@@ -1,0 +1,293 @@
+"""fab diagram: the lab inventory drawn as Graphviz DOT, drift colours, escaping, writing the picture."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fleetfab import diagram
+from fleetfab.diagram import DRIFT_COLOURS, fleet_dot, quote, write_diagram
+from fleetfab.inventory import Host, load_inventory
+
+LAB = Path(__file__).resolve().parents[2] / "inventory" / "lab.yml"
+
+REPORT = {
+    "command": "drift",
+    "finished": "2026-11-22T03:00:00Z",
+    "exit_code": 1,
+    "hosts": {
+        "cp1": {"status": "ok", "changed": 0},
+        "ns1": {"status": "changed", "changed": 2},
+        "mail1": {"status": "failed", "changed": 0, "error": "could not connect"},
+    },
+}
+
+
+# -- a reader for the DOT text fleet_dot writes (one statement a line) --------------------
+
+STRING = r'"((?:[^"\\]|\\.)*)"'
+ATTRIBUTE = re.compile(r'(\w+)=' + STRING)
+
+
+def unquote(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), text)
+
+
+def attrs_of(line: str) -> dict:
+    start = line.find("[")
+    return {k: unquote(v) for k, v in ATTRIBUTE.findall(line[start:])} if start >= 0 else {}
+
+
+@dataclasses.dataclass
+class Dot:
+    nodes: dict  # id -> {"attrs": {...}, "clusters": [outermost ... innermost]}
+    edges: list  # (tail, head, attrs)
+    clusters: dict  # id -> {"attrs": {...}, "clusters": [the clusters around it]}
+
+    def edge(self, tail: str, head: str) -> dict:
+        found = [a for t, h, a in self.edges if (t, h) == (tail, head)]
+        assert len(found) == 1, f"{tail} -> {head}: {len(found)} edges"
+        return found[0]
+
+
+def read(text: str) -> Dot:
+    nodes, edges, clusters, stack = {}, [], {}, []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if m := re.match(r"subgraph " + STRING + r" \{$", line):
+            name = unquote(m.group(1))
+            clusters[name] = {"attrs": {}, "clusters": list(stack)}
+            stack.append(name)
+        elif line == "}":
+            if stack:
+                stack.pop()
+        elif line.startswith("graph [") and stack:
+            clusters[stack[-1]]["attrs"] = attrs_of(line)
+        elif m := re.match(STRING + " -> " + STRING, line):
+            edges.append((unquote(m.group(1)), unquote(m.group(2)), attrs_of(line)))
+        elif m := re.match(STRING + r" \[", line):
+            nodes[unquote(m.group(1))] = {"attrs": attrs_of(line), "clusters": list(stack)}
+    return Dot(nodes, edges, clusters)
+
+
+@pytest.fixture(scope="module")
+def lab():
+    return load_inventory(LAB)
+
+
+@pytest.fixture(scope="module")
+def lab_text(lab) -> str:
+    return fleet_dot(lab)
+
+
+@pytest.fixture(scope="module")
+def lab_dot(lab_text) -> Dot:
+    return read(lab_text)
+
+
+# -- the lab's picture ---------------------------------------------------------------------------
+
+def test_lab_diagram_draws_every_host_once_with_its_address_and_roles(lab, lab_dot):
+    for host in lab.hosts.values():
+        label = lab_dot.nodes[host.name]["attrs"]["label"].splitlines()
+        assert label[:2] == [host.name, host.address]
+        for role in host.roles:
+            assert role in "\n".join(label[2:])
+    assert sum(1 for line in fleet_dot(lab).splitlines() if line.strip().startswith('"ns1" [')) == 1
+
+
+def test_lab_diagram_shows_every_mesh_member_with_its_mesh_address(lab, lab_dot):
+    from roles.wireguard.mesh import members
+
+    everyone = members(lab)
+    assert {m.name for m in everyone} == set(lab.hosts)
+    hub = "mesh 100.64.0.0/24"
+    assert "100.64.0.0/24" in lab_dot.nodes[hub]["attrs"]["label"]
+    for m in everyone:
+        assert lab_dot.edge(hub, m.name)["dir"] == "none"
+        assert f"mesh {m.address}" in lab_dot.nodes[m.name]["attrs"]["label"]
+    assert "100.64.0.10" in lab_dot.nodes["cp1"]["attrs"]["label"]  # the one fixed address
+
+
+def test_lab_diagram_marks_a_mesh_member_behind_nat(lab_dot):
+    assert "(behind NAT)" in lab_dot.nodes["worker2"]["attrs"]["label"]
+    assert lab_dot.edge("mesh 100.64.0.0/24", "worker2")["style"] == "dashed"
+
+
+def test_lab_diagram_has_the_primary_to_secondary_edge_labelled_with_its_zones(lab_dot):
+    label = lab_dot.edge("ns1", "ns2")["label"].splitlines()
+    assert {"lab.test", "example.com", "0.18.198.in-addr.arpa", "0.64.100.in-addr.arpa"} <= set(label)
+    assert not [e for e in lab_dot.edges if e[:2] == ("ns2", "ns1")]
+    assert "bind9 (primary)" in lab_dot.nodes["ns1"]["attrs"]["label"]
+    assert "bind9 (secondary)" in lab_dot.nodes["ns2"]["attrs"]["label"]
+
+
+def test_lab_diagram_has_the_edge_sites_backend_edge(lab_dot):
+    assert lab_dot.edge("edge1", "worker1")["label"] == "www :8080"
+
+
+def test_lab_diagram_nests_group_clusters_as_the_groups_nest(lab_dot):
+    clusters = lab_dot.clusters
+    for group in ("nodes", "k8s", "k8s_control", "k8s_workers", "dns", "dns_primary", "dns_secondary",
+                  "mail", "edge", "vmhosts"):
+        assert clusters[f"cluster_group_{group}"]["attrs"]["label"] == group
+    assert clusters["cluster_group_k8s_workers"]["clusters"] == ["cluster_group_nodes", "cluster_group_k8s"]
+    assert lab_dot.nodes["worker1"]["clusters"] == ["cluster_group_nodes", "cluster_group_k8s",
+                                                    "cluster_group_k8s_workers"]
+    assert lab_dot.nodes["ns2"]["clusters"][-1] == "cluster_group_dns_secondary"
+
+
+def test_host_in_several_groups_is_drawn_in_its_deepest_group_and_names_the_others(lab_dot):
+    # mail1 is in mail (under nodes) and acme_clients (a top-level group): mail is deeper
+    assert lab_dot.nodes["mail1"]["clusters"] == ["cluster_group_nodes", "cluster_group_mail"]
+    assert "also in: acme_clients" in lab_dot.nodes["mail1"]["attrs"]["label"]
+    assert "cluster_group_acme_clients" not in lab_dot.clusters
+
+
+def test_equally_deep_groups_place_a_host_in_the_one_written_first(load):
+    dot = read(fleet_dot(load("""
+        groups:
+          zeta: {}
+          alpha: {}
+        hosts:
+          h1: {address: 192.0.2.1, groups: [alpha, zeta]}
+    """)))
+    assert dot.nodes["h1"]["clusters"] == ["cluster_group_zeta"]
+    assert "also in: alpha" in dot.nodes["h1"]["attrs"]["label"]
+
+
+def test_mail_edge_and_dns_hosts_have_shapes_of_their_own(lab_dot):
+    shape = {name: lab_dot.nodes[name]["attrs"]["shape"] for name in ("mail1", "edge1", "ns1", "cp1")}
+    assert len(set(shape.values())) == 4
+    assert lab_dot.nodes["mail1"]["attrs"]["color"] != lab_dot.nodes["edge1"]["attrs"]["color"]
+
+
+def test_lab_hosts_have_no_vm_field_so_no_host_is_drawn_as_a_guest(lab, lab_dot):
+    assert not hasattr(next(iter(lab.hosts.values())), "vm")
+    assert not [c for c in lab_dot.clusters if c.startswith("cluster_vm_")]
+
+
+def test_guest_is_drawn_inside_its_vm_host_when_the_host_has_a_vm_field(lab):
+    @dataclasses.dataclass(frozen=True)
+    class GuestHost(Host):
+        vm: dict | None = None
+
+    cp1 = lab.hosts["cp1"]
+    guest = GuestHost(**{f.name: getattr(cp1, f.name) for f in dataclasses.fields(Host)}, vm={"on": "vmhost1"})
+    inventory = dataclasses.replace(lab, hosts={**lab.hosts, "cp1": guest})
+    dot = read(fleet_dot(inventory))
+    vm_cluster = "cluster_vm_vmhost1"
+    assert dot.nodes["cp1"]["clusters"][-1] == vm_cluster
+    assert dot.nodes["vmhost1"]["clusters"][-1] == vm_cluster
+    assert dot.clusters[vm_cluster]["clusters"][-1] == "cluster_group_vmhosts"
+    assert "cluster_group_k8s_control" not in dot.clusters  # no host of its own left
+
+
+# -- drift colours ---------------------------------------------------------------------------------
+
+def test_drift_report_colours_clean_drifted_and_failed_hosts(lab):
+    dot = read(fleet_dot(lab, REPORT))
+    fill = {name: dot.nodes[name]["attrs"]["fillcolor"] for name in ("cp1", "ns1", "mail1")}
+    assert fill == {"cp1": DRIFT_COLOURS["clean"], "ns1": DRIFT_COLOURS["drift"], "mail1": DRIFT_COLOURS["failed"]}
+    assert "drift: 2 change(s)" in dot.nodes["ns1"]["attrs"]["label"]
+    assert (DRIFT_COLOURS["clean"], DRIFT_COLOURS["drift"], DRIFT_COLOURS["failed"]) == ("palegreen", "yellow", "tomato")
+
+
+def test_host_absent_from_the_drift_report_is_grey(lab):
+    dot = read(fleet_dot(lab, REPORT))
+    assert dot.nodes["worker1"]["attrs"]["fillcolor"] == DRIFT_COLOURS["absent"] == "lightgrey"
+    assert "not in the drift report" in dot.nodes["worker1"]["attrs"]["label"]
+
+
+def test_an_unknown_status_in_the_report_counts_as_failed(lab):
+    dot = read(fleet_dot(lab, {"hosts": {"cp1": {"status": "locked"}}}))
+    assert dot.nodes["cp1"]["attrs"]["fillcolor"] == DRIFT_COLOURS["failed"]
+
+
+def test_without_a_report_hosts_are_not_drift_coloured(lab_dot):
+    assert {n["attrs"]["fillcolor"] for name, n in lab_dot.nodes.items() if not name.startswith(("mesh ", "legend "))} \
+        == {"white"}
+
+
+def test_a_file_that_is_not_a_report_is_refused(tmp_path):
+    path = tmp_path / "drift.json"
+    path.write_text('{"command": "drift"}')
+    with pytest.raises(ValueError, match="no 'hosts' mapping"):
+        diagram.load_report(path)
+
+
+# -- the text itself ---------------------------------------------------------------------------------
+
+def test_labels_escape_quotes_backslashes_and_newlines():
+    assert quote('a "b"\\c\nd') == r'"a \"b\"\\c\nd"'
+    assert unquote(quote('a "b"\\c\nd')[1:-1]) == 'a "b"\\c\nd'
+
+
+def test_dot_braces_and_quotes_balance(lab):
+    text = fleet_dot(lab, REPORT)
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "{}":
+            depth += 1 if char == "{" else -1
+            assert depth >= 0
+    assert depth == 0 and not in_string
+
+
+def test_dot_text_parses(lab):
+    text = fleet_dot(lab, REPORT)
+    try:
+        import pydot
+    except ImportError:
+        pydot = None
+    if pydot is not None:
+        assert pydot.graph_from_dot_data(text)
+        return
+    dot = shutil.which("dot")
+    if dot is None:
+        pytest.skip("test_dot_text_parses: neither python pydot nor Graphviz's dot is installed to parse the DOT text")
+    done = subprocess.run([dot, "-Tsvg"], input=text.encode(), capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"<svg" in done.stdout and b"mail1" in done.stdout
+
+
+# -- writing it ------------------------------------------------------------------------------------------
+
+def test_a_dot_output_gets_the_dot_source(tmp_path):
+    written = write_diagram("digraph fleet {\n}\n", tmp_path / "fleet.dot")
+    assert written.format is None and written.fallback is None
+    assert (tmp_path / "fleet.dot").read_text() == "digraph fleet {\n}\n"
+
+
+def test_a_picture_asked_for_without_dot_writes_the_dot_source_beside_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(diagram.shutil, "which", lambda name: None)
+    written = write_diagram("digraph fleet {\n}\n", tmp_path / "fleet.svg")
+    assert written.path == tmp_path / "fleet.dot" and "not installed" in written.fallback
+    assert not (tmp_path / "fleet.svg").exists()
+
+
+def test_a_picture_is_drawn_with_dot_when_it_is_installed(tmp_path, lab):
+    if shutil.which("dot") is None:
+        pytest.skip("Graphviz's dot is not installed")
+    written = write_diagram(fleet_dot(lab), tmp_path / "fleet.svg")
+    assert written.format == "svg"
+    assert "<svg" in (tmp_path / "fleet.svg").read_text()
+
+
+def test_fab_has_a_diagram_task():
+    from fabfile import ns
+
+    assert "diagram" in ns.task_names
