@@ -7,7 +7,7 @@ from invoke import Collection
 
 from fabfile import diagram, fleet, lab, mail, wireguard
 
-ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory, fleet.roles)
+ns = Collection(fleet.bootstrap, fleet.drift, fleet.inventory, fleet.roles, fleet.history)
 ns.add_task(diagram.diagram)
 ns.add_collection(Collection.from_module(lab), name="lab")
 ns.add_collection(Collection.from_module(wireguard), name="wireguard")

@@ -42,3 +42,9 @@ def inventory(c):
 def roles(c, name=None):
     """Document every role's settings (kind, default, meaning), from the schemas."""
     _finish(commands.show_roles(name))
+
+
+@task(help={"last": "how many runs to show per host (default 10)"})
+def history(c, last=10):
+    """The last runs that changed the -H hosts, newest first, from each host's own journal."""
+    _finish(commands.history(selected_hosts(c), last=int(last)))

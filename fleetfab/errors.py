@@ -65,6 +65,10 @@ def describe_error(exc: BaseException, connect_timeout: float | None = None) -> 
     if isinstance(exc, (UnknownHostKey, SilentHost)):
         return str(exc)
     if isinstance(exc, paramiko.AuthenticationException):
+        if "timeout" in str(exc).lower():
+            # A host frozen in the middle of the login: it did not refuse, it stopped answering.
+            seconds = f" within {connect_timeout:g} s" if connect_timeout else ""
+            return f"host did not answer{seconds} while logging in"
         return f"SSH login refused: {exc}"
     if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
         return _connect_failure(exc)

@@ -7,6 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
+from fleetfab import journal
 from fleetfab.errors import command_message, describe_error
 from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
@@ -43,6 +44,7 @@ class HostRun:
         self.remote: Remote | None = None
         self.session: HostSession | None = None
         self.notified: list[str] = []
+        self.purpose = "bootstrap"
         self.fired: set[str] = set()
 
     @property
@@ -58,6 +60,7 @@ class HostRun:
         nothing is changed before `confirm_lock`. Without the lock, each read
         is a command of its own.
         """
+        self.purpose = purpose
         self.view.step(self.host.name, "connecting")
         connection = connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
@@ -120,6 +123,19 @@ class HostRun:
         if blocked:
             self.report.error = self.redact(blocked)
             raise StopHost(blocked)
+
+    def write_journal(self) -> None:
+        """One line on the host for a run that changed it; a journal that cannot be written is noted, not fatal."""
+        line = journal.entry(self.report, self.purpose, self.inventory.path, self.redact) if self.apply else None
+        if line is None or self.remote is None or not self.remote.connected:
+            return
+        try:
+            result = self.remote.run(as_change(journal.append_script(line)), "journal", "append to the journal")
+        except Exception as exc:  # the changes are made; only their record is missing
+            self.report.notes.append(f"journal not written: {describe_error(exc)}")
+            return
+        if not result.ok:
+            self.report.notes.append(f"journal not written: {command_message(result.stderr, result.stdout, result.exit_code)}")
 
     def desired_states(self, contexts) -> tuple[list[tuple[str, list["Resource"]]], str]:
         """Each role's resources, up to the first role whose state cannot be known.

@@ -112,6 +112,7 @@ def _start_and_converge(run: HostRun, options: RunOptions, book: ExportBook) -> 
 def _converge_started(run: HostRun, book: ExportBook) -> None:
     if run.alive:
         run.timed(lambda: run.converge(book))
+    run.write_journal()
 
 
 def _read_exports(run: HostRun, book: ExportBook) -> None:

@@ -138,3 +138,44 @@ def show_roles(name: str | None = None) -> int:
         return exitcodes.FAILED
     print("\n\n".join(markdown(role) for role in roles.values() if name in (None, role.name)))
     return exitcodes.OK
+
+
+def history(hosts: str | None, last: int = 10) -> int:
+    """The last runs that changed each selected host, newest first, read from the host's own journal."""
+    from fleetfab import journal
+    from fleetfab.errors import describe_error
+    from fleetfab.redact import Redactor
+    from fleetfab.remote import Remote
+    from fleetfab.ssh import connect
+
+    out, err = consoles()
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    code = exitcodes.OK
+    for host in selected:
+        try:
+            remote = Remote(host.name, connect(host, inventory.ssh), Redactor(), sudo=host.user != "root")
+            try:
+                text = remote.run(journal.read_script(last), "history", "read the journal").stdout
+            finally:
+                remote.close()
+        except Exception as exc:  # one host's failure stays on that host
+            err.print(f"{host.name}: {describe_error(exc, inventory.ssh.connect_timeout)}", style="bold red")
+            code = exitcodes.FAILED
+            continue
+        out.print(history_table(host.name, journal.newest_first(text)))
+    return code
+
+
+def history_table(host: str, entries: list[dict]) -> Table:
+    table = Table(title=f"{host}: last runs that changed it (newest first)")
+    for column in ("when", "who", "command", "inventory", "changes"):
+        table.add_column(column)
+    for e in entries:
+        inventory = e.get("inventory") or {}
+        revision = (inventory.get("git_commit") or "")[:10] or (inventory.get("sha256") or "")[:10]
+        changes = "\n".join(f"{c['role']}: {c['resource']}: {c['summary']}" for c in e.get("changes", []))
+        table.add_row(e.get("at", "?"), e.get("who", "?"), e.get("command", "?"), revision, changes or "(handlers only)")
+    return table

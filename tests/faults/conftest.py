@@ -45,11 +45,11 @@ def pytest_collection_modifyitems(items):
 class Run:
     """A `fab` process, its output collected line by line as it comes."""
 
-    def __init__(self, args: list[str], env: dict, cwd: Path, report: Path):
+    def __init__(self, args: list[str], env: dict, cwd: Path, report: Path | None):
         self.report = report
         self.lines: list[str] = []
         self._new_line = threading.Condition()
-        self.process = subprocess.Popen([sys.executable, "-m", "fabric", *args, "--json", str(report)], cwd=cwd, env=env,
+        self.process = subprocess.Popen([sys.executable, "-m", "fabric", *args, *(["--json", str(report)] if report else [])], cwd=cwd, env=env,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -129,13 +129,14 @@ class FaultLab:
 
     # -- fab -----------------------------------------------------------------------
 
-    def start(self, *args: str, inventory: Path | None = None) -> Run:
+    def start(self, *args: str, inventory: Path | None = None, report: bool = True) -> Run:
+        """`fab` with `args`, writing its JSON report unless the task has none (`report=False`)."""
         self._runs += 1
         env = {**os.environ, "FLEETFAB_INVENTORY": str(inventory or self.inventory_file)}
-        return Run(list(args), env, self.paths.root, self.tmp / f"run-{self._runs}.json")
+        return Run(list(args), env, self.paths.root, self.tmp / f"run-{self._runs}.json" if report else None)
 
-    def fab(self, *args: str, inventory: Path | None = None) -> tuple[int, Run]:
-        run = self.start(*args, inventory=inventory)
+    def fab(self, *args: str, inventory: Path | None = None, report: bool = True) -> tuple[int, Run]:
+        run = self.start(*args, inventory=inventory, report=report)
         return run.finish(), run
 
     def converge(self) -> None:

@@ -52,7 +52,7 @@ def empty_bashrc_binds(folder: Path) -> str:
 
 
 def start_sshd(folder: Path, port: int) -> subprocess.Popen:
-    """sshd in its own mount namespace, with a private /run/lock and an empty ~/.bashrc.
+    """sshd in its own mount namespace, with a private /run/lock and journal, and an empty ~/.bashrc.
 
     Each server then stands for a separate host as far as fleetfab's host
     lock is concerned, although both share this machine's files.
@@ -64,7 +64,9 @@ def start_sshd(folder: Path, port: int) -> subprocess.Popen:
         "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n"
         "StrictModes no\nPermitRootLogin prohibit-password\nMaxSessions 50\nMaxStartups 50\n"
     )
-    command = f"mount -t tmpfs fleetfab-test /run/lock && {empty_bashrc_binds(folder)}exec {SSHD} -D -e -f {config}"
+    # Each "host" has its own journal too, never this machine's /var/log.
+    journal = "mkdir -p /var/log/fleetfab && mount -t tmpfs fleetfab-journal /var/log/fleetfab && "
+    command = f"mount -t tmpfs fleetfab-test /run/lock && {journal}{empty_bashrc_binds(folder)}exec {SSHD} -D -e -f {config}"
     log = open(folder / f"sshd.{port}.log", "w")
     return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], stderr=log)
 

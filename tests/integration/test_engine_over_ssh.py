@@ -282,3 +282,36 @@ def test_an_interrupted_bootstrap_starts_no_change_and_releases_its_locks(fleet)
     for report in result.reports:
         assert report.error.startswith("interrupted before ") and report.changed == 0
     assert all(r.error == "" for r in run(inventory).reports)
+
+
+def journal_of(inventory, name: str) -> list[dict]:
+    from fleetfab import journal
+
+    remote = Remote(name, connect(inventory.hosts[name], inventory.ssh), Redactor(), sudo=False)
+    try:
+        return journal.newest_first(remote.run(journal.read_script(100), "test", "read the journal").stdout)
+    finally:
+        remote.close()
+
+
+def test_a_bootstrap_that_changed_a_host_leaves_its_changes_in_the_hosts_journal(fleet):
+    inventory = fleet()
+    run(inventory)
+    entry = journal_of(inventory, "alpha")[0]
+    resources = {c["resource"] for c in entry["changes"]}
+    assert "file " + str(inventory.hosts["alpha"].settings("sandbox")["root"]) + "/etc/app.conf" in resources
+    assert entry["command"] == "bootstrap" and entry["inventory"]["sha256"] and "@" in entry["who"]
+
+
+def test_a_bootstrap_that_changed_nothing_adds_nothing_to_the_journal(fleet):
+    inventory = fleet()
+    run(inventory)
+    before = journal_of(inventory, "alpha")
+    run(inventory)
+    assert journal_of(inventory, "alpha") == before
+
+
+def test_the_journal_never_holds_a_secret(fleet):
+    inventory = fleet(token="journal-secret-token-value")
+    run(inventory)
+    assert "journal-secret-token-value" not in json.dumps(journal_of(inventory, "alpha"))

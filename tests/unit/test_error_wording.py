@@ -75,3 +75,12 @@ class _FakeKey:
     @property
     def fingerprint(self):
         return "SHA256:x"
+
+
+def test_a_login_that_times_out_is_a_host_not_answering_not_a_refusal():
+    text = describe_error(paramiko.AuthenticationException("Authentication timeout."), connect_timeout=5)
+    assert text == "host did not answer within 5 s while logging in"
+
+
+def test_a_refused_login_says_so():
+    assert describe_error(paramiko.AuthenticationException("Authentication failed.")).startswith("SSH login refused")
