@@ -90,8 +90,9 @@ def consecutive_clean(series: list[int]) -> int:
 
 
 def present_rows(samples: list[Sample]) -> list[tuple[str, str]]:
+    """The rows that were measured: the usual ones in order, then any other (a multi-process fleetfab)."""
     measured = {(s.tool, s.measurement) for s in samples}
-    return [row for row in ROWS if row in measured]
+    return [row for row in ROWS if row in measured] + sorted(measured - set(ROWS))
 
 
 def table(samples: list[Sample], quantity: str) -> str:

@@ -179,3 +179,8 @@ def test_reports_merge_the_samples_of_several_json_files(tmp_path, capsys):
         (tmp_path / f"{i}.json").write_text(json.dumps({"samples": [asdict(sample(n=n, wall=n / 100))]}))
     scale_stats.main([str(tmp_path / "0.json"), str(tmp_path / "1.json")])
     assert "| fleetfab | drift | 1.00 | 2.00 | +1.00 |" in capsys.readouterr().out
+
+
+def test_a_multi_process_fleetfab_has_its_own_row_after_the_usual_ones():
+    samples = [sample("fleetfab, 2 processes"), sample(), sample("floor", FLOOR)]
+    assert scale_stats.present_rows(samples) == [("fleetfab", DRIFT), ("floor", FLOOR), ("fleetfab, 2 processes", DRIFT)]
