@@ -6,7 +6,7 @@ bench/RESULTS.md can be recomputed from the JSON.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bench.stats import Figure, figure
 
@@ -159,8 +159,10 @@ def _number(x: float | None, decimals: int) -> str:
     return "–" if x is None else f"{x:+.{max(decimals, 1)}f}"
 
 
-def samples_of(document: dict) -> list[Sample]:
-    return [Sample.from_dict(d) for d in document.get("samples", [])]
+def samples_of(document: dict, first_run: int = 0) -> list[Sample]:
+    """A document's samples, their runs numbered from `first_run` on, so runs of several documents stay apart."""
+    samples = [Sample.from_dict(d) for d in document.get("samples", [])]
+    return [replace(s, run=s.run + first_run) for s in samples]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
     import sys
 
     paths = argv if argv is not None else sys.argv[1:]
-    samples = [s for path in paths for s in samples_of(json.loads(open(path).read()))]
+    samples: list[Sample] = []
+    for path in paths:
+        samples += samples_of(json.loads(open(path).read()), first_run=max((s.run for s in samples), default=0))
     print(report(samples))
     return 0
 

@@ -175,10 +175,13 @@ def test_reports_merge_the_samples_of_several_json_files(tmp_path, capsys):
     import json
     from dataclasses import asdict
 
-    for i, n in enumerate((100, 200)):
-        (tmp_path / f"{i}.json").write_text(json.dumps({"samples": [asdict(sample(n=n, wall=n / 100))]}))
+    for i, cpu in enumerate((1.0, 3.0)):  # run 1 in both files: each drift pairs with its own floor
+        samples = [sample(wall=1 + i, cpu=cpu), sample("floor", FLOOR, cpu=2.0)]
+        (tmp_path / f"{i}.json").write_text(json.dumps({"samples": [asdict(s) for s in samples]}))
     scale_stats.main([str(tmp_path / "0.json"), str(tmp_path / "1.json")])
-    assert "| fleetfab | drift | 1.00 | 2.00 | +1.00 |" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| fleetfab | drift | 1.50 (1.00–2.00) | – |" in out
+    assert "N=100: 1.00 (0.50–1.50, 2 runs)" in out
 
 
 def test_a_multi_process_fleetfab_has_its_own_row_after_the_usual_ones():
