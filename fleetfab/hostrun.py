@@ -217,6 +217,8 @@ class HostRun:
         self.confirm_lock()
         self.view.step(self.host.name, f"{record.role}: {change.resource}: {change.action}")
         try:
+            for upload in resource.uploads(change):
+                self.remote.send(upload.local, upload.staged, record.role)
             result = self.remote.run(as_change(resource.fix(change)), record.role, f"{record.role}: {change.summary}")
         except Exception as exc:
             record.status = FAILED

@@ -8,6 +8,7 @@ through `sudo -n` (never prompting: a missing sudo rule fails clearly).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from fleetfab.redact import Redactor
 from fleetfab.shell import q
 
 log = logging.getLogger("fleetfab.remote")
+
+#: bytes handed to paramiko at a time when copying a file
+SEND_CHUNK = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,32 @@ class Remote:
         if not result.ok:
             log.debug("%s: %s: exit %s: %s", self.name, label, code, self.redact(result.stderr.strip()))
         return result
+
+    def send(self, local: "os.PathLike", staged: str, label: str) -> None:
+        """Stream a local file to `staged` on one channel of the same connection.
+
+        Not SFTP: the file is written by the same (sudo) shell as every change,
+        so a non-root login needs no writable folder of its own.
+        """
+        what = f"copy {os.fspath(local)} to {staged}"
+        log.debug("%s: %s: %s", self.name, label, what)
+        self.count(label)
+        channel = self.open_channel(f"umask 077 && cat > {q(staged)}", what)
+        try:
+            with open(local, "rb") as source:
+                while chunk := source.read(SEND_CHUNK):
+                    channel.sendall(chunk)
+            channel.shutdown_write()
+            error = channel.makefile_stderr("rb").read()
+            code = channel.recv_exit_status()
+        except (EOFError, OSError, paramiko.SSHException):
+            if self.connected:
+                raise
+            raise ConnectionLost(what) from None
+        finally:
+            channel.close()
+        if code != 0:
+            raise RemoteError(command_message(error.decode(errors="replace"), "", code))
 
     def check(self, script: str, label: str, what: str, timeout: float | None = None) -> Result:
         result = self.run(script, label, what, timeout)

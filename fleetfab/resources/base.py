@@ -56,6 +56,10 @@ class Resource:
         """A shell script that makes the host match; it fails loudly."""
         raise NotImplementedError
 
+    def uploads(self, change: Change) -> tuple:
+        """Local files (`fleetfab.resources.copied.Upload`) the engine sends before `fix` runs."""
+        return ()
+
     def secrets(self) -> tuple[str, ...]:
         """Values this resource carries that must never be printed."""
         return ()

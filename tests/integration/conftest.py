@@ -98,7 +98,7 @@ def sshd(tmp_path_factory):
 def fleet(sshd, tmp_path):
     """Write and load an inventory of two hosts, each its own sshd and sandbox."""
 
-    def make(trust_on_first_use=False, known=True, token="s3cr3t-t0ken-value", greeting="hello"):
+    def make(trust_on_first_use=False, known=True, token="s3cr3t-t0ken-value", greeting="hello", payload=None):
         known_hosts = tmp_path / "known_hosts"
         lines = [f"[127.0.0.1]:{port} {sshd['host_key']}\n" for port in sshd["ports"]]
         known_hosts.write_text("".join(lines) if known else "")
@@ -109,7 +109,7 @@ def fleet(sshd, tmp_path):
                 "known_hosts": str(known_hosts),
                 "trust_on_first_use": trust_on_first_use,
             },
-            "vars": {"sandbox": {"token": token, "greeting": greeting}},
+            "vars": {"sandbox": {"token": token, "greeting": greeting, **({"payload": str(payload)} if payload else {})}},
             "groups": {"boxes": {"roles": ["early", "sandbox"]}},
             "hosts": {
                 name: {

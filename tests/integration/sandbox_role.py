@@ -5,7 +5,7 @@ converge this role instead of `base`, which would rewrite the machine's own
 /etc. It uses every resource type that is safe to use on the test machine.
 """
 
-from fleetfab.resources import Absent, Command, Directory, File, Line, Packages
+from fleetfab.resources import Absent, Command, Copied, Directory, File, Line, Packages
 from fleetfab.role import Export, Role
 from fleetfab.schema import Field, Record, Str
 
@@ -27,6 +27,7 @@ class Sandbox(Role):
         "root": Field(Str(), required=True),
         "greeting": Field(Str()),
         "token": Field(Str()),
+        "payload": Field(Str(), doc="a local file copied to the sandbox as payload.bin"),
     })
     defaults = {"greeting": "hello", "token": "s3cr3t-t0ken-value"}
 
@@ -49,6 +50,8 @@ class Sandbox(Role):
         yield Line(f"{root}/etc/list.conf", "enabled = yes", match="^enabled")
         yield Command("marker", run=f"touch {root}/marker", creates=f"{root}/marker")
         yield Absent(f"{root}/etc/obsolete.conf")
+        if s.get("payload"):
+            yield Copied(f"{root}/payload.bin", s["payload"], mode="0640")
 
     def handlers(self, ctx):
         return {"reload app": f"echo reloaded >> {ctx.settings['root']}/handler.log"}

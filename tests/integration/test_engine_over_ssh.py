@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 
 import pytest
 
@@ -315,3 +316,42 @@ def test_the_journal_never_holds_a_secret(fleet):
     inventory = fleet(token="journal-secret-token-value")
     run(inventory)
     assert "journal-secret-token-value" not in json.dumps(journal_of(inventory, "alpha"))
+
+
+def test_a_local_file_is_copied_byte_for_byte_and_then_left_alone(fleet, tmp_path):
+    payload = tmp_path / "payload.src"
+    payload.write_bytes(os.urandom(3 << 20))
+    inventory = fleet(payload=payload)
+    run(inventory)
+    copied = tmp_path / "alpha" / "payload.bin"
+    assert copied.read_bytes() == payload.read_bytes()
+    assert oct(copied.stat().st_mode & 0o777) == "0o640"
+    assert by_host(run(inventory))["alpha"].changed == 0
+
+
+def test_drift_sees_a_copied_file_changed_by_hand(fleet, tmp_path):
+    payload = tmp_path / "payload.src"
+    payload.write_bytes(b"version one\n")
+    inventory = fleet(payload=payload)
+    run(inventory)
+    (tmp_path / "alpha" / "payload.bin").write_bytes(b"edited\n")
+    summaries = [c.change.summary for c in by_host(run(inventory, apply=False))["alpha"].changes]
+    assert summaries == ["copy payload.src (12 B): content differs"]
+
+
+def test_a_copy_that_arrives_damaged_is_never_installed(fleet, tmp_path, monkeypatch):
+    payload = tmp_path / "payload.src"
+    payload.write_bytes(b"the real content\n")
+    inventory = fleet(payload=payload)
+    real_send = Remote.send
+
+    def send_truncated(self, local, staged, label):
+        short = tmp_path / "short"
+        short.write_bytes(b"the real")
+        real_send(self, short, staged, label)
+
+    monkeypatch.setattr(Remote, "send", send_truncated)
+    report = by_host(run(inventory))["alpha"]
+    assert report.status == "failed"
+    assert report.reason.endswith("payload.bin arrived damaged (SHA-256 differs); the file was left as it was")
+    assert not (tmp_path / "alpha" / "payload.bin").exists()

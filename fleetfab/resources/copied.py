@@ -1,0 +1,122 @@
+"""Files copied from the operator's machine: too big, or too binary, for a script.
+
+A `File` travels inside the fix script; an image, a package bundle or a
+wheelhouse travels on a channel of its own (`Upload`), to a staging path the
+fix checks by SHA-256 before it moves the file into place. So a transfer cut
+short never becomes the file, and the file is compared by hash, never read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fleetfab.resources.base import Change, Resource
+from fleetfab.shell import cmd, q
+
+STAGING = "/var/tmp"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A local file the engine sends to `staged` on the host before the fix runs."""
+
+    local: Path
+    staged: str
+
+
+def staged_path(path: str, digest: str) -> str:
+    """Per destination and content: two copies never share a staging file."""
+    where = hashlib.sha256(path.encode()).hexdigest()[:12]
+    return f"{STAGING}/fleetfab-upload.{where}.{digest[:32]}"
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """SHA-256 of a local file, computed once per file version in a run."""
+    stat = os.stat(path)
+    return _digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+@cache
+def _digest(path: str, size: int, mtime_ns: int) -> str:
+    sha = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            sha.update(chunk)
+    return sha.hexdigest()
+
+
+def install_staged(staged: str, digest: str, path: str, owner: str, group: str, mode: str) -> str:
+    """Shell lines that move a verified staged file into place, atomically."""
+    partial = f"{path}.fleetfab-partial"
+    return "\n".join([
+        "set -e",
+        f"if ! echo {q(digest + '  ' + staged)} | sha256sum -c --status -; then",
+        f"  rm -f {q(staged)}; echo {q(f'the copy of {path} arrived damaged (SHA-256 differs); the file was left as it was')} >&2; exit 1",
+        "fi",
+        cmd("mkdir", "-p", str(Path(path).parent)),
+        cmd("mv", "-f", staged, partial),
+        cmd("chown", f"{owner}:{group}", partial),
+        cmd("chmod", mode, partial),
+        cmd("mv", "-f", partial, path),
+    ]) + "\n"
+
+
+@dataclass(frozen=True)
+class Copied(Resource):
+    """A file on the host exactly as `source` is on the operator's machine."""
+
+    path: str
+    source: str
+    owner: str = "root"
+    group: str = "root"
+    mode: str = "0644"
+
+    @property
+    def key(self) -> str:
+        return f"file {self.path}"
+
+    @property
+    def digest(self) -> str:
+        return file_digest(self.source)
+
+    @property
+    def mode_octal(self) -> str:
+        return format(int(self.mode, 8), "o")
+
+    def probe(self) -> str:
+        p = q(self.path)
+        return f"if [ -f {p} ]; then stat -c '%U:%G %a' {p}; sha256sum {p} | cut -d' ' -f1; else echo '@absent'; fi"
+
+    def compare(self, output: str) -> Change | None:
+        found = output.split()
+        if not found or found[0] == "@absent":
+            return self.change("create", f"copy {Path(self.source).name} ({_size(self.source)})")
+        if len(found) < 3 or found[2] != self.digest:
+            return self.change("update", f"copy {Path(self.source).name} ({_size(self.source)}): content differs")
+        wanted = [f"{self.owner}:{self.group}", self.mode_octal]
+        if found[:2] != wanted:
+            return self.change("update", f"owner/mode {' '.join(found[:2])} -> {' '.join(wanted)}")
+        return None
+
+    def uploads(self, change: Change) -> tuple[Upload, ...]:
+        if change.summary.startswith("owner/mode"):
+            return ()
+        return (Upload(Path(self.source), staged_path(self.path, self.digest)),)
+
+    def fix(self, change: Change) -> str:
+        if change.summary.startswith("owner/mode"):
+            return "set -e\n" + cmd("chown", f"{self.owner}:{self.group}", self.path) + "\n" + cmd("chmod", self.mode, self.path) + "\n"
+        return install_staged(staged_path(self.path, self.digest), self.digest, self.path, self.owner, self.group, self.mode)
+
+
+def _size(path: str) -> str:
+    size = os.stat(path).st_size
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return ""
