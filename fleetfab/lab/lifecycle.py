@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from fleetfab.inventory import InventoryError, load_inventory
-from fleetfab.lab import box, conflicts, keys, sshconfig
+from fleetfab.lab import box, conflicts, hostkeys, keys, sshconfig
 from fleetfab.lab.machines import box_problems, docker_box
 from fleetfab.lab.paths import LabPaths, inventory_path
 from fleetfab.lab.proc import LabError, run
@@ -87,6 +87,10 @@ def up(lab: Lab, mirror: str | None = None, log=print) -> None:
     forget_host_keys(lab, [h for h in lab.inventory.hosts.values() if h.name not in existing])
     log(f"ssh_config: {write_ssh_config(lab)}")
     wait_until_reachable(lab)
+    if lab.provider == "docker":
+        recorded = hostkeys.record_host_keys(lab.inventory.hosts.values(), lab.paths.vagrant_dir, lab.known_hosts)
+        if recorded:
+            log(f"known_hosts: host keys read from {len(recorded)} machine(s) themselves")
     log(f"lab: {len(lab.inventory.hosts)} machines answer ssh ({time.monotonic() - started:.1f} s)")
 
 
