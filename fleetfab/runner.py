@@ -27,6 +27,7 @@ from fleetfab.errors import describe_error
 from fleetfab.hostrun import HostRun, exports_of
 from fleetfab.inventory.model import Host, Inventory
 from fleetfab.memory import ExportMemory, memory_path
+from fleetfab.problems import InputError, Problem
 from fleetfab.redact import Redactor
 from fleetfab.registry import all_roles
 from fleetfab.report.model import HostReport
@@ -51,7 +52,23 @@ class RunResult:
     exports: ExportBook | None = None
 
 
+class ReadOnlyInventory(InputError):
+    """An inventory that only checks (an ops host's copy) was asked to change hosts."""
+
+    @classmethod
+    def of(cls, inventory: Inventory) -> "ReadOnlyInventory":
+        return cls([Problem(str(inventory.path), inventory.read_only, "run.read_only",
+                            "this inventory only checks hosts: it never applies (apply from the operator's own inventory)")])
+
+
+def refuse_changes_if_read_only(inventory: Inventory) -> None:
+    if inventory.read_only:
+        raise ReadOnlyInventory.of(inventory)
+
+
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
+    if options.apply:
+        refuse_changes_if_read_only(inventory)
     roles = all_roles() if roles is None else roles
     redactor = Redactor()
     publishers = [h for h in inventory.hosts.values() if exports_of(inventory, h, roles)]

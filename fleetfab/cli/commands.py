@@ -16,7 +16,7 @@ from fleetfab.report.model import totals
 from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered,
                                     summary_table)
 from fleetfab.report.views import make_view
-from fleetfab.runner import RunOptions, run_fleet
+from fleetfab.runner import ReadOnlyInventory, RunOptions, run_fleet
 
 
 #: logs and cron mail are read later, in a wider window than a default terminal
@@ -37,11 +37,15 @@ def load_or_explain(err: Console, hosts: str | None = None) -> tuple[Inventory, 
         inventory = load_inventory()
         return inventory, inventory.select(hosts)
     except InputError as exc:
-        for problem in exc.problems:
-            # one unwrapped line each, so editors and grep can jump to it
-            print(problem, file=sys.stderr)
-        err.print(f"{len(exc.problems)} problem(s); nothing was contacted.", style="bold red")
+        explain(err, exc)
         return None
+
+
+def explain(err: Console, exc: InputError) -> None:
+    for problem in exc.problems:
+        # one unwrapped line each, so editors and grep can jump to it
+        print(problem, file=sys.stderr)
+    err.print(f"{len(exc.problems)} problem(s); nothing was contacted.", style="bold red")
 
 
 def parallelism(inventory: Inventory, override: int | None) -> int:
@@ -56,6 +60,9 @@ def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | N
     if loaded is None:
         return None
     inventory, selected = loaded
+    if apply and inventory.read_only:
+        explain(err, ReadOnlyInventory.of(inventory))
+        return None
     options = RunOptions(apply=apply, purpose=purpose, parallel=parallelism(inventory, parallel), force=force)
     with stop_on_interrupt(options.stop), make_view([h.name for h in selected], out) as view:
         result = run_fleet(inventory, selected, options, view)

@@ -153,6 +153,7 @@ class _Builder:
             ssh=ssh,
             parallel=run.get("parallel", 10),
             lab=self._lab(),
+            read_only=line_of(run, "read_only", 1) if run.get("read_only") else 0,
         )
 
     def _lab(self) -> MarkedDict:

@@ -61,6 +61,8 @@ class Inventory:
     ssh: SshSettings = field(default_factory=SshSettings)
     parallel: int = 10
     lab: dict = field(default_factory=dict)
+    #: line of `run.read_only: true`, 0 when the inventory may apply
+    read_only: int = 0
 
     def members(self, group: str) -> list[Host]:
         return [h for h in self.hosts.values() if group in h.groups]

@@ -23,7 +23,10 @@ SSH = Record({
     "read_timeout": Field(Int(1, 3600), doc="seconds a host may take to answer a read (probes, exports); past it, it is reported as not answering"),
 })
 
-RUN = Record({"parallel": Field(Int(1, 256), doc="hosts worked on at once")})
+RUN = Record({
+    "parallel": Field(Int(1, 256), doc="hosts worked on at once"),
+    "read_only": Field(Bool(), doc="this inventory only checks: bootstrap and every other change refuse to run (an ops host's copy)"),
+})
 
 LAB = Record({
     "network": Field(Network()),

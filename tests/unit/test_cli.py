@@ -59,3 +59,4 @@ hosts:
 def test_missing_default_inventory_says_how_to_choose_one(tmp_path):
     result = fab("inventory", inventory=tmp_path / "nothing.yml")
     assert result.returncode == 1 and "cannot read inventory" in result.stderr
+
