@@ -1,0 +1,55 @@
+"""`fleetfab-scheduled` / `python -m fleetfab.scheduled`: one scheduled drift run, for a systemd service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from fleetfab.cli import exitcodes
+from fleetfab.scheduled.history import DEFAULT_KEEP
+from fleetfab.scheduled.notify import DEFAULT_TIMEOUT
+from fleetfab.scheduled.run import Settings, scheduled_run
+from fleetfab.scheduled.state import Busy
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(prog="fleetfab-scheduled", description=(
+        "Run fab drift over the whole inventory once; keep the report and its history, write metrics "
+        "for node_exporter, and run the notification command when the result differs from the run before. "
+        "Exits with drift's code: 0 clean, 2 drift, 1 a host could not be checked."))
+    parse.add_argument("--state-dir", type=Path, required=True, help="where latest.json, history/ and changes.json live")
+    parse.add_argument("--textfile-dir", type=Path, help="node_exporter's textfile collector directory (fleetfab_drift.prom)")
+    parse.add_argument("--keep", type=int, default=DEFAULT_KEEP, help=f"earlier reports kept (default {DEFAULT_KEEP})")
+    parse.add_argument("--notify", help="shell command run with the change as JSON on stdin when something changed")
+    parse.add_argument("--notify-timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds the notification may take")
+    parse.add_argument("--drift-timeout", type=float, help="seconds the drift check may take before it is interrupted")
+    parse.add_argument("--inventory", type=Path, help="the inventory (sets FLEETFAB_INVENTORY)")
+    return parse
+
+
+def settings(args: argparse.Namespace) -> Settings:
+    return Settings(state_dir=args.state_dir, textfile_dir=args.textfile_dir, keep=args.keep, notify=args.notify,
+                    notify_timeout=args.notify_timeout, drift_timeout=args.drift_timeout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="fleetfab-scheduled: %(message)s", stream=sys.stderr)
+    if args.keep < 1:
+        print("fleetfab-scheduled: --keep must be at least 1", file=sys.stderr)
+        return exitcodes.FAILED
+    if args.inventory is not None:
+        # absolute, so the drift child finds it whatever its working directory
+        os.environ["FLEETFAB_INVENTORY"] = str(args.inventory.resolve())
+    try:
+        return scheduled_run(settings(args))
+    except Busy as exc:
+        logging.getLogger("fleetfab.scheduled").error("%s", exc)
+        return exitcodes.FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
