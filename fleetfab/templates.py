@@ -6,12 +6,20 @@ string in a configuration file.
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
-TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "templates"
+
+def template_root() -> Path:
+    """The checkout's templates/, or where the wheel installs them (an ops host's virtualenv)."""
+    beside = Path(__file__).resolve().parent.parent / "templates"
+    return beside if beside.is_dir() else Path(sys.prefix) / "share" / "fleetfab" / "templates"
+
+
+TEMPLATE_ROOT = template_root()
 
 
 @cache

@@ -11,6 +11,7 @@ from fleetfab.resources import Absent, Command, Directory, File, Packages, Servi
 from fleetfab.role import Role, settings_problem
 from fleetfab.schema import Any, Bool, Field, IPAddress, ListOf, MapOf, Record, Str
 from fleetfab.shell import q
+from roles.controller.access import drift_account
 
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-fleetfab.conf"
 SUDOERS = "/etc/sudoers.d/fleetfab-admins"
@@ -67,6 +68,7 @@ class Base(Role):
         for admin in s["admins"]:
             yield from self.admin(admin)
         yield self.sudoers(s["admins"])
+        yield from drift_account(ctx)
         yield from self.sshd(ctx)
         for name, value in s["sysctls"].items():
             yield Sysctl(name, value)

@@ -1,0 +1,55 @@
+"""The ops host's own inventory: the operator's, logging in as the drift account.
+
+Everything but how to log in is the operator's document as it is, so the ops
+host checks exactly what the operator declared. The copy is a fixed point: made
+again from itself (as the ops host does when it checks itself) it is the same,
+so a check from the ops host does not find its own inventory drifting.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import yaml
+
+from fleetfab.ssh import known_keys
+from roles.controller.settings import ACCOUNT, KEY, KNOWN_HOSTS
+
+HEADER = ("# Managed by fleetfab (role controller): the operator's inventory, as the ops host reads it.\n"
+          "# Edit the operator's copy and bootstrap the ops host; changes made here are overwritten.\n")
+
+#: ssh settings kept from the operator's document; the rest are the ops host's own
+KEPT_SSH = ("port", "connect_timeout", "read_timeout")
+
+
+def ops_document(document: dict, applies: bool) -> dict:
+    doc = copy.deepcopy(document)
+    ssh = {k: v for k, v in (doc.get("ssh") or {}).items() if k in KEPT_SSH}
+    doc["ssh"] = {"user": ACCOUNT, **ssh, "identity": KEY, "known_hosts": KNOWN_HOSTS, "trust_on_first_use": False}
+    for host in (doc.get("hosts") or {}).values():
+        if isinstance(host, dict):
+            host.pop("user", None)
+    run = dict(doc.get("run") or {})
+    run.pop("read_only", None)
+    if not applies:
+        run["read_only"] = True
+    doc["run"] = run
+    return doc
+
+
+def ops_inventory(inventory, applies: bool) -> str:
+    document = yaml.safe_load(inventory.path.read_text())
+    return HEADER + yaml.safe_dump(ops_document(document, applies), sort_keys=False, default_flow_style=False, width=120)
+
+
+def lookup_names(inventory) -> list[str]:
+    return [host.address if host.port == 22 else f"[{host.address}]:{host.port}" for host in inventory.hosts.values()]
+
+
+def ops_known_hosts(inventory) -> str:
+    """The keys the operator has verified for the fleet's hosts: the ops host never trusts on first use."""
+    lines = set()
+    for name in lookup_names(inventory):
+        for key in known_keys(name, inventory.ssh).values():
+            lines.add(f"{name} {key.get_name()} {key.get_base64()}\n")
+    return "".join(sorted(lines))

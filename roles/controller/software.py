@@ -1,0 +1,125 @@
+"""fleetfab itself on the ops host: a virtualenv from wheels built on the operator's machine.
+
+What is installed is named by a digest of fleetfab's own sources (the engine,
+the roles, the templates), computed the same way from a checkout and from an
+installed wheel. So the operator's machine and the ops host agree on whether
+the ops host runs this fleetfab without either of them building anything, and
+a drift never builds wheels: only a change does (`uploads`).
+
+Each install is a new virtualenv beside the last, made live by swapping the
+`venv` symlink, so a scheduled check that is running keeps its files and a
+failed install leaves the old one in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from fleetfab.resources import Change, Resource
+from fleetfab.resources.copied import STAGING, Upload, install_staged
+from fleetfab.shell import q
+
+STAMP = "fleetfab.digest"
+
+
+def source_roots() -> dict[str, Path]:
+    import fleetfab
+    import roles
+    from fleetfab.templates import TEMPLATE_ROOT
+
+    return {"fleetfab": Path(fleetfab.__file__).parent, "roles": Path(roles.__file__).parent, "templates": TEMPLATE_ROOT}
+
+
+def source_files(roots: dict[str, Path]) -> list[tuple[str, Path]]:
+    """(name in the digest, file): Python sources of the packages, every template."""
+    found = []
+    for name, root in sorted(roots.items()):
+        pattern = "*" if name == "templates" else "*.py"
+        for path in sorted(root.rglob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                found.append((f"{name}/{path.relative_to(root).as_posix()}", path))
+    return found
+
+
+@cache
+def source_digest() -> str:
+    sha = hashlib.sha256()
+    for name, path in source_files(source_roots()):
+        sha.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return sha.hexdigest()
+
+
+@dataclass(frozen=True)
+class HostPython:
+    """The ops host's Python, which the wheels are chosen for."""
+
+    version: str
+    machine: str
+
+
+@dataclass(frozen=True)
+class FleetfabInstalled(Resource):
+    """The virtualenv at `venv` runs the fleetfab whose sources hash to `digest`."""
+
+    venv: str
+    digest: str
+
+    @property
+    def key(self) -> str:
+        return f"fleetfab {self.venv}"
+
+    @property
+    def releases(self) -> str:
+        return str(Path(self.venv).parent)
+
+    def probe(self) -> str:
+        return (f"cat {q(self.venv)}/{STAMP} 2>/dev/null || echo '@absent'; "
+                "python3 -c 'import platform, sys; print(\"%d.%d\" % sys.version_info[:2], platform.machine())' "
+                "2>/dev/null || echo '@nopython'")
+
+    def compare(self, output: str) -> Change | None:
+        found = output.splitlines() + ["", ""]
+        if found[0].strip() == self.digest:
+            return None
+        python = found[1].split()
+        data = (HostPython(python[0], python[1]),) if len(python) == 2 else ()
+        if found[0].strip() == "@absent":
+            return self.change("install", f"install fleetfab {self.digest[:12]} into {self.venv}", data=data)
+        return self.change("update", f"fleetfab {found[0].strip()[:12]} -> {self.digest[:12]}", data=data)
+
+    def uploads(self, change: Change) -> tuple[Upload, ...]:
+        from roles.controller.wheelhouse import wheelhouse
+
+        if not change.data:
+            raise RuntimeError("the ops host had no python3 when it was read; run bootstrap again")
+        return (Upload(wheelhouse(self.digest, change.data[0]), self.staged),)
+
+    @property
+    def staged(self) -> str:
+        return f"{STAGING}/fleetfab-wheelhouse.{self.digest[:32]}.tar"
+
+    def fix(self, change: Change) -> str:
+        from roles.controller.wheelhouse import archive_digest
+
+        python = change.data[0]
+        release = f"{self.releases}/venv-{self.digest[:16]}"
+        tarball = f"{self.releases}/wheelhouse-{self.digest[:16]}.tar"
+        verify = install_staged(self.staged, archive_digest(self.digest, python), tarball, "root", "root", "0600")
+        return verify + "\n".join([
+            f"rm -rf {q(release)} {q(release)}.wheels",
+            f"mkdir -p {q(release)}.wheels",
+            f"tar -xf {q(tarball)} -C {q(release)}.wheels",
+            f"python3 -m venv {q(release)}",
+            f"{q(release)}/bin/pip install --quiet --no-index --find-links {q(release)}.wheels "
+            f"-r {q(release)}.wheels/requirements.txt",
+            f"echo {self.digest} > {q(release)}/{STAMP}",
+            f"previous=$(readlink {q(self.venv)} || true)",
+            # the swap: a new symlink renamed over the old one
+            f"ln -sfn {q(Path(release).name)} {q(self.venv)}.new && mv -Tf {q(self.venv)}.new {q(self.venv)}",
+            f"rm -rf {q(release)}.wheels {q(tarball)}",
+            # the one before stays, for a check still running from it
+            f"for old in {q(self.releases)}/venv-*; do case \"${{old##*/}}\" in {q(Path(release).name)}|\"$previous\") ;; *) rm -rf \"$old\";; esac; done",
+        ]) + "\n"
