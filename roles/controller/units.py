@@ -22,9 +22,19 @@ def verified(name: str) -> str:
             '; rc=$?; rm -rf "$d"; exit $rc')
 
 
+def seconds(span: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)(s|min|h)", span).groups()
+    return int(number) * {"s": 1, "min": 60, "h": 3600}[unit]
+
+
 def scheduled_command(settings: dict) -> str:
+    """The check stops its drift at nine tenths of the time limit, so that even a
+    check cut short leaves its report, metrics and notification before systemd
+    would kill it."""
+    drift_timeout = max(1, seconds(settings["time_limit"]) * 9 // 10)
     parts = [f"{VENV}/bin/fleetfab-scheduled", "--inventory", INVENTORY, "--state-dir", STATE_DIR,
-             "--textfile-dir", settings["textfile_dir"], "--keep", str(settings["keep"])]
+             "--textfile-dir", settings["textfile_dir"], "--keep", str(settings["keep"]),
+             "--drift-timeout", str(drift_timeout)]
     if settings.get("notify"):
         parts += ["--notify", settings["notify"]]
     return " ".join(part if PLAIN.fullmatch(part) else systemd_quoted(part) for part in parts)

@@ -1,0 +1,183 @@
+"""The controller role: an ops host that checks the fleet on a timer, from its own copy of the inventory."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from fleetfab.inventory import load_inventory
+from fleetfab.resources.blocked import Blocked
+from roles.controller.access import drift_account
+from roles.controller.copy import ops_document, ops_inventory, ops_known_hosts
+from roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, INVENTORY, KEY, KNOWN_HOSTS
+from roles.controller.units import scheduled_command, seconds, systemd_quoted
+from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
+from tests.unit.controller_fleet import OPS_FLEET, OPS_PUBLIC_KEY, by_key, context
+
+
+@pytest.fixture
+def fleet(write_inventory):
+    path = write_inventory(OPS_FLEET)
+    (path.parent / "known_hosts").write_text(KNOWN_HOSTS_TEXT)
+    return load_inventory(path)
+
+
+def ops_resources(inventory):
+    from roles.controller import Controller
+
+    return by_key(Controller().resources(context(inventory, "ops1", "controller")))
+
+
+# -- the ops host's copy of the inventory ----------------------------------------
+
+
+def test_the_copy_logs_in_as_the_drift_account_with_the_ops_hosts_own_key(fleet):
+    ssh = yaml.safe_load(ops_inventory(fleet, applies=False))["ssh"]
+    assert ssh == {"user": ACCOUNT, "identity": KEY, "known_hosts": KNOWN_HOSTS, "trust_on_first_use": False}
+
+
+def test_the_copy_never_trusts_on_first_use_even_when_the_operators_inventory_does(fleet):
+    assert yaml.safe_load(ops_inventory(fleet, applies=False))["ssh"]["trust_on_first_use"] is False
+
+
+def test_a_hosts_own_login_user_is_replaced_by_the_drift_account(fleet):
+    assert "user" not in yaml.safe_load(ops_inventory(fleet, applies=False))["hosts"]["web1"]
+
+
+def test_the_copy_is_read_only_unless_the_inventory_lets_the_ops_host_apply(fleet):
+    assert yaml.safe_load(ops_inventory(fleet, applies=False))["run"] == {"parallel": 4, "read_only": True}
+    assert "read_only" not in yaml.safe_load(ops_inventory(fleet, applies=True))["run"]
+
+
+def test_the_copy_keeps_everything_but_how_to_log_in(fleet):
+    original = yaml.safe_load(fleet.path.read_text())
+    copy = yaml.safe_load(ops_inventory(fleet, applies=False))
+    assert copy["groups"] == original["groups"]
+    assert copy["hosts"]["web2"] == original["hosts"]["web2"]
+
+
+def test_the_copy_made_again_from_itself_is_the_same_so_the_ops_host_sees_no_drift_in_it(fleet, tmp_path):
+    first = ops_inventory(fleet, applies=False)
+    copied = tmp_path / "copy" / "fleet.yml"
+    copied.parent.mkdir()
+    copied.write_text(first)
+    (copied.parent / "known_hosts").write_text("")
+    again = load_inventory(copied)
+    assert ops_inventory(again, applies=False) == first
+
+
+def test_the_copy_is_a_valid_inventory(fleet, tmp_path):
+    copied = tmp_path / "fleet.yml"
+    copied.write_text(ops_inventory(fleet, applies=False))
+    loaded = load_inventory(copied)
+    assert set(loaded.hosts) == {"ops1", "web1", "web2"}
+    assert loaded.read_only > 0
+
+
+def test_only_the_fleets_verified_host_keys_go_to_the_ops_host(fleet):
+    lines = ops_known_hosts(fleet).splitlines()
+    assert [line.split()[0] for line in lines] == ["198.18.0.70", "[198.18.0.72]:2222"]
+
+
+def test_a_document_without_ssh_or_run_sections_gets_both():
+    doc = ops_document({"hosts": {"a": {"address": "198.18.0.5"}}}, applies=False)
+    assert doc["ssh"]["user"] == ACCOUNT and doc["run"] == {"read_only": True}
+
+
+# -- what every host gives the ops host ------------------------------------------
+
+
+def test_every_host_accepts_the_ops_hosts_key_only_from_the_ops_hosts_address(fleet):
+    resources = by_key(drift_account(context(fleet, "web1", "base")))
+    keys = resources[f"file {AUTHORIZED_KEYS}"].content
+    assert keys == f'from="198.18.0.70",no-agent-forwarding,no-port-forwarding,no-X11-forwarding {OPS_PUBLIC_KEY}\n'
+
+
+def test_the_drift_account_reads_through_sudo_without_a_password(fleet):
+    sudoers = by_key(drift_account(context(fleet, "web1", "base")))["file /etc/sudoers.d/fleetfab-drift"]
+    assert f"{ACCOUNT} ALL=(root) NOPASSWD: ALL" in sudoers.content
+    assert sudoers.validate == "visudo -cf %s"
+
+
+def test_a_fleet_without_an_ops_host_has_no_drift_account(load):
+    inventory = load("""
+        hosts:
+          web1: {address: 198.18.0.71, roles: [base]}
+    """)
+    assert drift_account(context(inventory, "web1", "base")) == []
+
+
+def test_an_ops_host_never_read_blocks_only_the_key_and_keeps_the_hosts_copy(fleet):
+    resources = drift_account(context(fleet, "web1", "base", unreadable=True))
+    blocked = [r for r in resources if isinstance(r, Blocked)]
+    assert len(blocked) == 1 and blocked[0].keep == AUTHORIZED_KEYS
+    assert f"user {ACCOUNT}" in by_key(resources)
+
+
+def test_the_base_role_carries_the_drift_account_on_every_host(fleet):
+    from roles.base import Base
+
+    for host in fleet.hosts:
+        assert f"file {AUTHORIZED_KEYS}" in by_key(Base().resources(context(fleet, host, "base")))
+
+
+# -- the ops host ----------------------------------------------------------------
+
+
+def test_the_ops_hosts_copy_is_validated_by_the_fleetfab_it_runs(fleet):
+    copy = ops_resources(fleet)[f"file {INVENTORY}"]
+    assert copy.validate.startswith("/opt/fleetfab/venv/bin/python -c")
+    assert copy.mode == "0640" and copy.group == ACCOUNT
+
+
+def test_fleetfab_is_installed_before_anything_that_runs_it(fleet):
+    keys = list(ops_resources(fleet))
+    assert keys.index("fleetfab /opt/fleetfab/venv") < keys.index(f"file {INVENTORY}")
+    assert keys.index("fleetfab /opt/fleetfab/venv") < keys.index("file /etc/systemd/system/fleetfab-drift.service")
+
+
+def test_the_timer_runs_a_check_an_interval_after_the_last_one_ended(fleet):
+    timer = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift.timer"].content
+    assert "OnUnitInactiveSec=5min" in timer and "Unit=fleetfab-drift.service" in timer
+
+
+def test_the_service_runs_once_at_a_time_as_the_drift_account_with_a_time_limit(fleet):
+    service = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift.service"].content
+    assert "Type=oneshot" in service and f"User={ACCOUNT}" in service
+    assert "TimeoutStartSec=10min" in service
+    assert "SuccessExitStatus=2" in service
+
+
+def test_the_drift_inside_a_check_stops_before_the_time_limit_so_its_report_is_kept():
+    command = scheduled_command({"textfile_dir": "/var/lib/node", "keep": 5, "time_limit": "10min"})
+    assert "--drift-timeout 540" in command
+
+
+def test_a_notification_command_reaches_systemd_as_one_argument_with_its_specials_escaped():
+    assert systemd_quoted('logger "a" $HOME 100%') == '"logger \\"a\\" $$HOME 100%%"'
+
+
+def test_spans_are_read_in_seconds():
+    assert [seconds("90s"), seconds("15min"), seconds("2h")] == [90, 900, 7200]
+
+
+def test_a_bad_interval_is_refused_with_file_line_and_field(write_inventory):
+    from fleetfab.inventory import InputError
+
+    path = write_inventory(OPS_FLEET.replace("interval: 5min", "interval: soon"))
+    with pytest.raises(InputError) as caught:
+        load_inventory(path)
+    assert any((p.field, p.line) == ("groups.ops.vars.controller.interval", 13) for p in caught.value.problems), caught.value.problems
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
+@pytest.mark.parametrize("unit", ["fleetfab-drift.service", "fleetfab-drift.timer"])
+def test_the_units_pass_systemd_analyze_verify(fleet, tmp_path, unit):
+    content = ops_resources(fleet)[f"file /etc/systemd/system/{unit}"].content
+    # the virtualenv is not installed here: any program that exists stands in for it
+    (tmp_path / unit).write_text(content.replace("/opt/fleetfab/venv/bin/fleetfab-scheduled", shutil.which("true")))
+    result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / unit)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
