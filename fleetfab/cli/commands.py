@@ -150,10 +150,6 @@ def show_roles(name: str | None = None) -> int:
 def history(hosts: str | None, last: int = 10) -> int:
     """The last runs that changed each selected host, newest first, read from the host's own journal."""
     from fleetfab import journal
-    from fleetfab.errors import describe_error
-    from fleetfab.redact import Redactor
-    from fleetfab.remote import Remote
-    from fleetfab.ssh import connect
 
     out, err = consoles()
     loaded = load_or_explain(err, hosts)
@@ -162,18 +158,30 @@ def history(hosts: str | None, last: int = 10) -> int:
     inventory, selected = loaded
     code = exitcodes.OK
     for host in selected:
-        try:
-            remote = Remote(host.name, connect(host, inventory.ssh), Redactor(), sudo=host.user != "root")
-            try:
-                text = remote.run(journal.read_script(last), "history", "read the journal").stdout
-            finally:
-                remote.close()
-        except Exception as exc:  # one host's failure stays on that host
-            err.print(f"{host.name}: {describe_error(exc, inventory.ssh.connect_timeout)}", style="bold red")
+        text = read_on(inventory, host, journal.read_script(last), "history", "read the journal", err)
+        if text is None:
             code = exitcodes.FAILED
             continue
         out.print(history_table(host.name, journal.newest_first(text)))
     return code
+
+
+def read_on(inventory: Inventory, host, script: str, label: str, what: str, err: Console) -> str | None:
+    """What `script` prints on one host, or None once its failure is printed (it stays on that host)."""
+    from fleetfab.errors import describe_error
+    from fleetfab.redact import Redactor
+    from fleetfab.remote import Remote
+    from fleetfab.ssh import connect
+
+    try:
+        remote = Remote(host.name, connect(host, inventory.ssh), Redactor(), sudo=host.user != "root")
+        try:
+            return remote.check(script, label, what).stdout
+        finally:
+            remote.close()
+    except Exception as exc:
+        err.print(f"{host.name}: {describe_error(exc, inventory.ssh.connect_timeout)}", style="bold red")
+        return None
 
 
 def history_table(host: str, entries: list[dict]) -> Table:

@@ -1,0 +1,12 @@
+"""`fab drift` (the check) and `fab drift.status` (what the ops host's scheduled checks found)."""
+
+from invoke import task
+
+from fabfile.fleet import _finish
+from roles.controller.status import drift_status
+
+
+@task
+def status(c):
+    """The ops host's last scheduled drift: per host, and what changed since the run before."""
+    _finish(drift_status())
