@@ -178,6 +178,9 @@ class HostRun:
         pending = []
         for resource, output in zip(resources, outputs):
             change = resource.compare(output)
+            note = resource.note(output)
+            if note:
+                self.report.notes.append(self.redact(f"{role}: {note}"))
             if isinstance(resource, Blocked):
                 self.note_blocked(role, resource, change)
             elif change is None:

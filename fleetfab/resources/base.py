@@ -64,6 +64,11 @@ class Resource:
         """Values this resource carries that must never be printed."""
         return ()
 
+    def note(self, output: str) -> str | None:
+        """What the probe showed that is worth telling but is no change
+        (a container host that cannot load kernel modules), or None."""
+        return None
+
     def change(self, action: str, summary: str, diff: str = "", data: tuple = ()) -> Change:
         return Change(self.key, action, summary, diff, data)
 
