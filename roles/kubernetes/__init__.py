@@ -1,0 +1,81 @@
+"""The kubernetes role: kubeadm nodes over the WireGuard mesh.
+
+prepare   containerd from Debian
+exports   the installed containerd's version (its config schema follows it)
+resources the prerequisites (swap, modules, sysctls), containerd's config
+          and crictl's, the package source (key, source, pin) or bundle,
+          kubeadm/kubelet/kubectl at the pinned version and held, image
+          archives imported, kubeadm's config files for this node, and on
+          the first control-plane node the CNI manifest (applied once a
+          cluster runs)
+records   the API endpoint name: an A record per control-plane node, or the VIP
+handlers  restart containerd
+
+The cluster itself (init, joins, upgrades, removal) is driven by
+roles/kubernetes/cluster.py, one step at a time, from `fab kubernetes.*`.
+"""
+
+from __future__ import annotations
+
+from fleetfab.dns import DnsRecord
+from fleetfab.resources import Directory
+from fleetfab.role import Role, needs_exports
+from roles.kubernetes import cni, containerd, kubeadmconfig, prereqs, topology
+from roles.kubernetes.checks import problems
+from roles.kubernetes.copied import CopiedFile
+from roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
+from roles.kubernetes.packages import BUNDLE_DIR, KubePackages, available, resolve, source_resources
+from roles.kubernetes.settings import DEFAULTS, ROLE, SETTINGS
+
+
+class Kubernetes(Role):
+    name = ROLE
+    after = ("base", "wireguard", "bind9")
+    settings = SETTINGS
+    defaults = DEFAULTS
+
+    def check(self, inventory):
+        return problems(inventory)
+
+    def prepare(self, ctx):
+        yield from containerd.prepare()
+
+    def exports(self, ctx):
+        return containerd.exports()
+
+    def resources(self, ctx):
+        s = ctx.settings
+        version = topology.version(s)
+        yield from prereqs.resources(s)
+        yield from needs_exports(lambda: containerd.resources(ctx, version), f"file {containerd.CONFIG}")
+        yield from source_resources(ctx, version)
+        bundle = BUNDLE_DIR if s["source"]["kind"] == "bundle" else None
+        yield KubePackages(str(version), installable=available(s), bundle=bundle)
+        yield from self._images(ctx)
+        yield from kubeadmconfig.resources(ctx)
+        first = topology.first_control_plane(ctx.inventory)
+        if first is not None and first.name == ctx.host.name:
+            yield from cni.resources(ctx)
+
+    def _images(self, ctx):
+        folder = ctx.settings["images"].get("archives")
+        if not folder:
+            return
+        yield Directory(REMOTE_DIR)
+        for archive in archives(resolve(ctx.inventory, folder)):
+            yield CopiedFile(str(archive), remote_path(archive))
+            yield ImportedImages(remote_path(archive), names_in(archive), ctx.settings["snapshotter"])
+
+    def handlers(self, ctx):
+        return dict(containerd.HANDLERS)
+
+    def dns_records(self, ctx):
+        """The endpoint name: at the VIP, or at every control-plane node's mesh address."""
+        hosts = ctx.inventory.with_role(ROLE)
+        if not hosts:
+            return []
+        endpoint = hosts[0].settings(ROLE)["endpoint"]
+        if endpoint.get("vip"):
+            return [DnsRecord(endpoint["name"], "AAAA" if ":" in endpoint["vip"] else "A", endpoint["vip"])]
+        return [DnsRecord(endpoint["name"], "AAAA" if ":" in n.address else "A", n.address)
+                for n in topology.control_planes(ctx.inventory)]

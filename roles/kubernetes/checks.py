@@ -1,0 +1,78 @@
+"""Fleet-wide checks of the kubernetes settings: every problem at its file, line and field."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from fleetfab.problems import Problem
+from fleetfab.role import settings_problem
+from roles.kubernetes.packages import resolve
+from roles.kubernetes.settings import CONTROL_PLANE, ROLE
+from roles.kubernetes.versions import NEWEST, OLDEST, Version, supported
+
+#: values that describe the cluster, so every node must state the same
+CLUSTER_WIDE = ("version", "cluster_name", "dns_domain", "pod_cidr", "service_cidr", "endpoint", "cni", "images")
+
+
+def problems(inventory) -> list[Problem]:
+    hosts = inventory.with_role(ROLE)
+    found = []
+    for host in hosts:
+        found += host_problems(inventory, host)
+    found += agreement_problems(inventory, hosts)
+    if hosts and not any(h.settings(ROLE)["node"] == CONTROL_PLANE for h in hosts):
+        found.append(settings_problem(inventory, hosts[0], ROLE, "node", "the cluster has no control-plane node"))
+    return found
+
+
+def host_problems(inventory, host) -> list[Problem]:
+    s = host.settings(ROLE)
+    found = []
+    if "wireguard" not in host.roles:
+        found.append(Problem(str(inventory.path), host.line, f"hosts.{host.name}.roles",
+                             "a kubernetes node needs the wireguard role: its node-ip is its mesh address"))
+    version = Version.parse(s["version"])
+    if not supported(version):
+        found.append(settings_problem(inventory, host, ROLE, "version",
+                                      f"{version} is not supported: kubeadm v1beta4 and the pinned images cover 1.{OLDEST} to 1.{NEWEST}"))
+    found += network_problems(inventory, host)
+    found += source_problems(inventory, host)
+    archives = s["images"].get("archives")
+    if archives and not resolve(inventory, archives).is_dir():
+        found.append(settings_problem(inventory, host, ROLE, "images", f"no folder {resolve(inventory, archives)} on this machine"))
+    return found
+
+
+def network_problems(inventory, host) -> list[Problem]:
+    s = host.settings(ROLE)
+    pods, services = ipaddress.ip_network(s["pod_cidr"]), ipaddress.ip_network(s["service_cidr"])
+    found = []
+    if pods.overlaps(services):
+        found.append(settings_problem(inventory, host, ROLE, "service_cidr", f"{services} overlaps the pod network {pods}"))
+    mesh = host.settings("wireguard").get("network") if "wireguard" in host.roles else None
+    for key, net in (("pod_cidr", pods), ("service_cidr", services)):
+        if mesh and net.overlaps(ipaddress.ip_network(mesh)):
+            found.append(settings_problem(inventory, host, ROLE, key, f"{net} overlaps the WireGuard mesh {mesh}"))
+    if s["cni"]["plugin"] == "flannel" and s["cni"].get("encapsulation") == "ipip":
+        found.append(settings_problem(inventory, host, ROLE, "cni", "flannel's manifest here is VXLAN only; ipip is for calico"))
+    return found
+
+
+def source_problems(inventory, host) -> list[Problem]:
+    source = host.settings(ROLE)["source"]
+    needed = ("url", "key") if source["kind"] == "repository" else ("path",)
+    found = [settings_problem(inventory, host, ROLE, "source", f"kind {source['kind']} needs `{k}`")
+             for k in needed if not source.get(k)]
+    for key in ("key", "path"):
+        if source.get(key) and key in needed and not resolve(inventory, source[key]).exists():
+            found.append(settings_problem(inventory, host, ROLE, "source", f"{key}: no {resolve(inventory, source[key])} on this machine"))
+    return found
+
+
+def agreement_problems(inventory, hosts) -> list[Problem]:
+    """A node that disagrees with the first node on a cluster-wide value."""
+    if not hosts:
+        return []
+    first = hosts[0].settings(ROLE)
+    return [settings_problem(inventory, h, ROLE, key, f"differs from {hosts[0].name}'s: the whole cluster shares one value")
+            for h in hosts[1:] for key in CLUSTER_WIDE if h.settings(ROLE).get(key) != first.get(key)]

@@ -1,0 +1,184 @@
+"""The cluster procedures, run: each node's state read, the planner's steps executed in order.
+
+Like roles/wireguard/rotate.py, this reuses the engine rather than working
+around it: connections come from fleetfab.ssh (host keys checked), every
+command runs through fleetfab.remote (logged, secrets redacted), and each
+node taken part in is held under the fleetfab host lock for the whole
+procedure, so no bootstrap interleaves with an upgrade. The steps
+themselves are planner.py's; the commands and parsers are kubeadm.py's.
+
+The first failed step stops the procedure: nothing after it runs, and the
+output says which node and step it was.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleetfab.redact import Redactor
+from fleetfab.remote import Remote
+from fleetfab.session import HostSession, as_change
+from fleetfab.ssh import connect
+from roles.kubernetes import cni, kubeadm, topology
+from roles.kubernetes.planner import Cluster, NodeState, Refused, Step
+from roles.kubernetes.settings import ROLE
+from roles.kubernetes.versions import Version
+
+
+class StepFailed(Exception):
+    def __init__(self, step: Step, why: str):
+        self.step = step
+        super().__init__(f"{step.action} of {step.node} (on {step.host}) failed: {why}")
+
+
+@dataclass
+class Operator:
+    """Connections to the cluster's nodes, locked, and the one redactor their output passes through."""
+
+    inventory: object
+    purpose: str
+    say: object = print
+    redact: Redactor = field(default_factory=Redactor)
+    remotes: dict = field(default_factory=dict)
+    sessions: dict = field(default_factory=dict)
+    #: where fetched files (snapshots, kubeconfig) go on the operator's machine
+    fetched: list = field(default_factory=list)
+
+    def remote(self, name: str) -> Remote:
+        if name not in self.remotes:
+            host = self.inventory.hosts[name]
+            remote = Remote(name, connect(host, self.inventory.ssh), self.redact, sudo=host.user != "root")
+            session = HostSession(remote, exclusive=True, purpose=self.purpose, timeout=self.inventory.ssh.read_timeout)
+            session.acquire()
+            self.remotes[name], self.sessions[name] = remote, session
+        return self.remotes[name]
+
+    def run(self, name: str, script: str, what: str) -> str:
+        """A command on `name`; its output, or StepFailed-worthy RuntimeError with the redacted reason."""
+        result = self.remote(name).run(as_change(script), ROLE, what)
+        if not result.ok:
+            raise RuntimeError(self.redact((result.stderr or result.stdout).strip()[-800:] or f"exit {result.exit_code}"))
+        return result.stdout
+
+    def close(self) -> None:
+        for name in list(self.remotes):
+            with contextlib.suppress(Exception):
+                self.sessions[name].release()
+            with contextlib.suppress(Exception):
+                self.remotes[name].close()
+        self.remotes.clear()
+
+    # -- reading the cluster --------------------------------------------------------
+
+    def cluster(self) -> Cluster:
+        states = []
+        for node in topology.nodes(self.inventory):
+            facts = kubeadm.parse_state(self.run(node.name, kubeadm.state_script(), "read the node's kubeadm state"))
+            states.append(NodeState(node.name, node.control_plane, facts.get("admin_conf") == "yes",
+                                    facts.get("kubelet_conf") == "yes", _version(facts.get("kubeadm")),
+                                    _version(facts.get("kubelet"))))
+        cluster = Cluster(tuple(states))
+        statuses = self.node_statuses(cluster)
+        if statuses is not None:
+            cluster = Cluster(tuple(_with_ready(s, statuses) for s in states))
+        return cluster
+
+    def node_statuses(self, cluster: Cluster) -> dict | None:
+        first = cluster.first
+        if not first.initialised:
+            return None
+        return kubeadm.parse_nodes(self.run(first.name, kubeadm.nodes_script(), "kubectl get nodes"))
+
+    # -- running steps -----------------------------------------------------------------------
+
+    def execute(self, steps: list[Step], cluster: Cluster) -> None:
+        for step in steps:
+            self.say(f"[{step.host}] {step.action} {step.node}{' ' + str(step.version) if step.version else ''}")
+            try:
+                self.one(step, cluster)
+            except Exception as exc:
+                raise StepFailed(step, self.redact(str(exc))) from None
+
+    def one(self, step: Step, cluster: Cluster) -> None:
+        scripts = {
+            "init": kubeadm.init_script, "apply-cni": lambda: f"set -e\n{cni.apply_command()}\n",
+            "drain": lambda: kubeadm.drain_script(step.node), "uncordon": lambda: kubeadm.uncordon_script(step.node),
+            "delete-node": lambda: kubeadm.delete_node_script(step.node), "reset": kubeadm.reset_script,
+            "install-kubeadm": lambda: kubeadm.upgrade_kubeadm_script(step.version),
+            "install-kubelet": lambda: kubeadm.upgrade_kubelet_script(step.version),
+            "upgrade-apply": lambda: kubeadm.upgrade_apply_script(step.version),
+            "upgrade-node": kubeadm.upgrade_node_script,
+        }
+        if step.action in scripts:
+            self.run(step.host, scripts[step.action](), f"{step.action} {step.node}")
+        elif step.action in ("join-worker", "join-control-plane"):
+            self.join(cluster.first.name, step)
+        elif step.action == "wait-ready":
+            self.wait_ready(step)
+        elif step.action == "snapshot":
+            self.snapshot(step.node)
+        else:
+            raise Refused(f"unknown step {step.action}")
+
+    def join(self, first: str, step: Step) -> None:
+        """A fresh token (and, for a control-plane node, a fresh certificate key), used at once."""
+        join = kubeadm.parse_join_command(self.run(first, kubeadm.print_join_script(), "create a join token"))
+        self.redact.add(join.token)
+        key = None
+        if step.action == "join-control-plane":
+            key = kubeadm.parse_certificate_key(self.run(first, kubeadm.upload_certs_script(), "upload certificates"))
+            self.redact.add(key)
+        join = kubeadm.JoinCommand(join.endpoint, join.token, join.ca_hashes, key is not None, key)
+        self.run(step.node, kubeadm.join_script(join), f"kubeadm join {step.node}")
+
+    def wait_ready(self, step: Step) -> None:
+        self.run(step.host, kubeadm.wait_ready_script(step.node), f"wait for {step.node} Ready")
+        status = kubeadm.parse_nodes(self.run(step.host, kubeadm.nodes_script(), "kubectl get nodes")).get(step.node)
+        if status is None or not status.ready:
+            raise RuntimeError(f"{step.node} is not Ready: {', '.join(status.problems) if status else 'not listed'}")
+        if step.version is not None and Version.parse(status.kubelet_version) != step.version:
+            raise RuntimeError(f"{step.node} came back on {status.kubelet_version}, not {step.version}")
+
+    def snapshot(self, node: str, keep_in: Path | None = None) -> Path:
+        """An etcd snapshot on the node, and a copy on the operator's machine."""
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        remote_path = self.run(node, kubeadm.snapshot_script(node, stamp), "etcd snapshot").strip().splitlines()[-1]
+        folder = keep_in or snapshot_folder(self.inventory)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        local = folder / f"{node}-{Path(remote_path).name}"
+        self.remote(node).connection.get(remote_path, str(local))
+        local.chmod(0o600)
+        self.fetched.append(local)
+        self.say(f"[{node}] etcd snapshot kept at {remote_path} and copied to {local}")
+        return local
+
+
+def snapshot_folder(inventory) -> Path:
+    return Path(inventory.path).resolve().parent / ".fleetfab" / "etcd-snapshots"
+
+
+def _version(text: str | None) -> Version | None:
+    try:
+        return Version.parse(text) if text and text != "none" else None
+    except ValueError:
+        return None
+
+
+def _with_ready(state: NodeState, statuses: dict) -> NodeState:
+    status = statuses.get(state.name)
+    return NodeState(state.name, state.control_plane, state.initialised, state.joined, state.kubeadm, state.kubelet,
+                     None if status is None else status.ready)
+
+
+def json_safe(certs) -> list[dict]:
+    """Certificates as JSON for `fab kubernetes.certs --json`."""
+    return [{"name": c.name, "expires": c.expires.isoformat() if c.expires else None, "authority": c.authority,
+             "missing": c.missing, "externally_managed": c.externally_managed} for c in certs]
+
+
+def dumps(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True)

@@ -1,0 +1,155 @@
+"""kubeadm, kubelet and kubectl: where they come from, at exactly the pinned version, held.
+
+From the per-minor repository: its signing key in /etc/apt/keyrings, a
+deb822 source signed by that key alone, and a pin to the minor. From a
+bundle: the operator's .deb files copied to the node and installed from
+there. A source the hosts cannot reach (`source.reachable: false`) is
+written disabled, so apt never asks it, and the packages are not installed:
+every run says so in a note instead of failing.
+
+A node on another version than the inventory pins is drift that bootstrap
+does not repair: versions move only through `fab kubernetes.upgrade`, in
+kubeadm's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetfab.resources import Directory, File
+from fleetfab.resources.base import Change, Resource, lines
+from fleetfab.resources.package import APT, REPAIR_DPKG
+from fleetfab.shell import cmd, q
+from roles.kubernetes.copied import CopiedFile
+from roles.kubernetes.versions import Version
+
+PACKAGES = ("kubeadm", "kubelet", "kubectl")
+KEYRING_DIR = "/etc/apt/keyrings"
+SOURCE_FILE = "/etc/apt/sources.list.d/kubernetes.sources"
+PIN_FILE = "/etc/apt/preferences.d/kubernetes"
+BUNDLE_DIR = "/var/lib/fleetfab/kubernetes/debs"
+ARMOR = b"-----BEGIN PGP PUBLIC KEY BLOCK-----"
+
+
+def keyring_path(key: Path) -> str:
+    """apt tells armored keys from binary ones by the extension."""
+    armored = key.read_bytes()[:64].lstrip().startswith(ARMOR)
+    return f"{KEYRING_DIR}/kubernetes-apt-keyring.{'asc' if armored else 'gpg'}"
+
+
+def source_text(url: str, version: Version, keyring: str, enabled: bool) -> str:
+    lines_ = ["# Managed by fleetfab (kubernetes role): the packages of one minor version.",
+              "Types: deb", f"URIs: {url.replace('{minor}', version.minor_line)}", "Suites: /", f"Signed-By: {keyring}"]
+    if not enabled:
+        lines_.append("# The inventory says the hosts cannot reach this source (source.reachable: false).")
+        lines_.append("Enabled: no")
+    return "\n".join(lines_) + "\n"
+
+
+def pin_text(version: Version) -> str:
+    return ("# Managed by fleetfab (kubernetes role): never another minor version.\n"
+            f"Package: {' '.join(PACKAGES)}\nPin: version {version.minor_line}.*\nPin-Priority: 1000\n")
+
+
+def resolve(inventory, path: str) -> Path:
+    """A path from the inventory, relative to the inventory's own folder."""
+    given = Path(path).expanduser()
+    return given if given.is_absolute() else (Path(inventory.path).parent / given).resolve()
+
+
+def bundle_debs(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.name.endswith(".deb"))
+
+
+def source_resources(ctx, version: Version):
+    source = ctx.settings["source"]
+    if source["kind"] == "bundle":
+        yield Directory(BUNDLE_DIR)
+        for deb in bundle_debs(resolve(ctx.inventory, source["path"])):
+            yield CopiedFile(str(deb), f"{BUNDLE_DIR}/{deb.name}")
+        return
+    key = resolve(ctx.inventory, source["key"])
+    keyring = keyring_path(key)
+    yield Directory(KEYRING_DIR)
+    yield CopiedFile(str(key), keyring)
+    yield File(SOURCE_FILE, source_text(source["url"], version, keyring, available(ctx.settings)))
+    yield File(PIN_FILE, pin_text(version))
+
+
+def available(settings: dict) -> bool:
+    source = settings["source"]
+    return source["kind"] == "bundle" or source.get("reachable", True)
+
+
+@dataclass(frozen=True)
+class KubePackages(Resource):
+    """kubeadm, kubelet and kubectl installed at exactly `version`, and held."""
+
+    version: str
+    #: False: the source cannot be reached, so the packages are only reported on
+    installable: bool = True
+    #: a folder of .deb files on the node (a bundle), or None for the repository
+    bundle: str | None = None
+
+    @property
+    def key(self) -> str:
+        return f"packages {' '.join(PACKAGES)} {self.version} (held)"
+
+    def probe(self) -> str:
+        return f"dpkg-query -W -f='${{Package}} ${{db:Status-Status}} ${{db:Status-Want}} ${{Version}}\\n' {cmd(*PACKAGES)} 2>/dev/null || true"
+
+    def _found(self, output: str) -> dict[str, tuple[str, str, str]]:
+        found = {}
+        for line in lines(output):
+            parts = line.split()
+            if len(parts) == 4:
+                found[parts[0]] = (parts[1], parts[2], parts[3])
+        return found
+
+    def _state(self, output: str) -> tuple[list[str], list[str], list[str]]:
+        """(missing, on another version, not held)."""
+        found = self._found(output)
+        missing = [p for p in PACKAGES if found.get(p, ("",))[0] != "installed"]
+        other = [p for p in PACKAGES if p not in missing and Version.parse(found[p][2]) != Version.parse(self.version)]
+        unheld = [p for p in PACKAGES if p not in missing and found[p][1] != "hold"]
+        return missing, other, unheld
+
+    def compare(self, output: str) -> Change | None:
+        missing, other, unheld = self._state(output)
+        if other:
+            found = self._found(output)
+            versions = ", ".join(f"{p} {found[p][2]}" for p in other)
+            return self.change("refuse", f"{versions}, the inventory pins {self.version}: "
+                               f"run `fab kubernetes.upgrade --to {self.version}`")
+        if missing and self.installable:
+            return self.change("install", f"install {' '.join(missing)} {self.version} and hold them", data=tuple(missing))
+        if unheld:
+            return self.change("hold", f"hold {' '.join(unheld)}", data=tuple(unheld))
+        return None
+
+    def note(self, output: str) -> str | None:
+        missing, _, _ = self._state(output)
+        if missing and not self.installable:
+            return (f"{' '.join(missing)} not installed: the package source is unreachable from this host "
+                    "(source.reachable: false); source, key and pin are written, holds follow the install")
+        return None
+
+    def fix(self, change: Change) -> str:
+        if change.action == "refuse":
+            return f"echo {q(change.summary)} >&2\nexit 3\n"
+        if change.action == "hold":
+            return f"set -e\napt-mark hold {cmd(*change.data)} >/dev/null\n"
+        return f"set -e\n{REPAIR_DPKG}{install_script(self.version, change.data, self.bundle)}"
+
+
+def install_script(version: str, names, bundle: str | None) -> str:
+    """Unhold, install exactly `version`, hold again: the only way versions move."""
+    v = Version.parse(version)
+    if bundle:
+        wanted = " ".join(f"{q(bundle)}/{q(n)}_{q(str(v))}-*.deb" for n in names)
+        install = f"{APT} install --no-install-recommends {wanted}"
+    else:
+        install = f"apt-get -q update && {APT} install --no-install-recommends --allow-change-held-packages " + \
+            " ".join(q(f"{n}={v.package_glob}") for n in names)
+    return f"apt-mark unhold {cmd(*names)} >/dev/null 2>&1 || true\n{install}\napt-mark hold {cmd(*names)} >/dev/null\n"

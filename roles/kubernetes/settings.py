@@ -1,0 +1,78 @@
+"""Every tunable of the kubernetes role, with its documentation and defaults.
+
+The cluster-wide values (version, networks, endpoint, CNI, package source)
+belong on the group that holds the cluster; `node` says per group or host
+whether a machine is a control-plane node or a worker.
+"""
+
+from __future__ import annotations
+
+from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, Network, Port, Record, Str
+from roles.bind9.settings import DOMAIN
+from roles.kubernetes.versions import PATTERN
+
+ROLE = "kubernetes"
+CONTROL_PLANE, WORKER = "control-plane", "worker"
+
+SOURCE = Record({
+    "kind": Field(Choice(("repository", "bundle")), required=True,
+                  doc="repository: the per-minor package repository; bundle: .deb files from a folder on the operator's machine"),
+    "url": Field(Str(r"https?://\S*\{minor\}\S*", describe="an http(s) URL with {minor} in it"),
+                 doc="the repository for one minor, {minor} standing for 1.31 and so on (kind: repository)"),
+    "key": Field(Str(r"\S+", describe="a file path"),
+                 doc="the repository's signing key on the operator's machine, armored or binary; copied to /etc/apt/keyrings"),
+    "reachable": Field(Bool(), doc="false: the hosts cannot reach the source (a lab); the source is written disabled, "
+                                   "kubeadm, kubelet and kubectl are not installed, and each run says so"),
+    "path": Field(Str(r"\S+", describe="a folder path"),
+                  doc="kind: bundle: a folder of kubeadm, kubelet, kubectl (and dependency) .deb files, copied to the nodes"),
+})
+
+IMAGES = Record({
+    "repository": Field(Str(r"[a-z0-9.:-]+(/[a-z0-9._-]+)*", describe="an image repository such as registry.example.com/k8s"),
+                        required=True, doc="kubeadm's imageRepository; the sandbox image comes from it too"),
+    "archives": Field(Str(r"\S+", describe="a folder path"),
+                      doc="a folder of image archives (docker save or OCI) on the operator's machine, copied to every node "
+                          "and imported with `ctr -n k8s.io images import`: nothing is pulled"),
+})
+
+ENDPOINT = Record({
+    "name": Field(Str(DOMAIN, describe="a DNS name"), required=True,
+                  doc="controlPlaneEndpoint; the bind9 role serves an A record per control-plane node (or the VIP)"),
+    "port": Field(Port()),
+    "vip": Field(IPAddress(), doc="a virtual address in front of the API servers; the name then points at it alone"),
+})
+
+CNI = Record({
+    "plugin": Field(Choice(("flannel", "calico")), required=True),
+    "repository": Field(Str(r"[a-z0-9.:-]+(/[a-z0-9._-]+)*", describe="an image repository"), required=True,
+                        doc="where the CNI's images are pulled from (their tags are pinned in the project's manifest)"),
+    "encapsulation": Field(Choice(("vxlan", "ipip")), doc="calico only: ipip (20 bytes) or vxlan (50 bytes); flannel is vxlan"),
+})
+
+SETTINGS = Record({
+    "node": Field(Choice((CONTROL_PLANE, WORKER)), required=True, doc="this host's part in the cluster"),
+    "version": Field(Str(PATTERN, describe="a version such as 1.31.4"), required=True,
+                     doc="exactly this Kubernetes version, on every node"),
+    "cluster_name": Field(Str(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", describe="a name")),
+    "dns_domain": Field(Str(DOMAIN, describe="a DNS domain"), doc="the cluster's service domain"),
+    "pod_cidr": Field(Network(), required=True),
+    "service_cidr": Field(Network(), required=True),
+    "endpoint": Field(ENDPOINT, required=True),
+    "cni": Field(CNI, required=True),
+    "swap": Field(Choice(("off", "NoSwap", "LimitedSwap")),
+                  doc="off: swap disabled now and at boot; NoSwap or LimitedSwap: kubelet's failSwapOn false with that swapBehavior"),
+    "source": Field(SOURCE, required=True, doc="where kubeadm, kubelet and kubectl come from"),
+    "images": Field(IMAGES, required=True),
+    "snapshotter": Field(Choice(("overlayfs", "native")), doc="containerd's snapshotter; native where overlay cannot mount (containers)"),
+    "cert_margin_days": Field(Int(1, 365), doc="drift warns when a control-plane certificate expires within this many days"),
+})
+
+DEFAULTS = {
+    "cluster_name": "kubernetes",
+    "dns_domain": "cluster.local",
+    "swap": "off",
+    "snapshotter": "overlayfs",
+    "cert_margin_days": 30,
+}
+
+ENDPOINT_PORT = 6443

@@ -1,0 +1,125 @@
+"""The bodies of `fab kubernetes.*`: load the inventory, read the cluster, plan, run, report.
+
+Each returns an exit code: 0 done, 1 failed or refused (with the reason
+printed), so a scheduler can run `kubernetes.certs` as a check.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+from fleetfab.cli import exitcodes
+from fleetfab.cli.commands import consoles, load_or_explain
+from roles.kubernetes import kubeadm, planner, topology
+from roles.kubernetes.cluster import Operator, StepFailed, dumps, json_safe
+from roles.kubernetes.planner import Refused
+from roles.kubernetes.settings import ROLE
+from roles.kubernetes.versions import Version
+
+
+def _operate(purpose: str, hosts: str | None, work) -> int:
+    """Run `work(operator, inventory, selected)`, turning refusals and failures into an exit code."""
+    out, err = consoles()
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    if not inventory.with_role(ROLE):
+        err.print("no host of the inventory has the kubernetes role", style="bold red")
+        return exitcodes.FAILED
+    operator = Operator(inventory, purpose, say=lambda text: out.print(text, markup=False, highlight=False))
+    try:
+        return work(operator, inventory, selected) or exitcodes.OK
+    except (Refused, StepFailed, kubeadm.ParseError) as exc:
+        err.print(f"{purpose}: {operator.redact(str(exc))}", style="bold red", markup=False)
+        return exitcodes.FAILED
+    finally:
+        operator.close()
+
+
+def up(hosts: str | None) -> int:
+    """Init once, then join each missing node, one at a time."""
+    def work(op, inventory, selected):
+        cluster = op.cluster()
+        op.execute(planner.plan_up(cluster), cluster)
+    return _operate("kubernetes.up", hosts, work)
+
+
+def upgrade(hosts: str | None, to: str) -> int:
+    def work(op, inventory, selected):
+        target = Version.parse(to)
+        cluster = op.cluster()
+        op.execute(planner.plan_upgrade(cluster, target), cluster)
+        op.say(f"every node runs {target}: set kubernetes.version to {target} in the inventory")
+    return _operate("kubernetes.upgrade", hosts, work)
+
+
+def remove(hosts: str | None) -> int:
+    def work(op, inventory, selected):
+        if len(selected) != 1:
+            raise Refused("kubernetes.remove takes exactly one node: -H NODE")
+        cluster = op.cluster()
+        op.execute(planner.plan_remove(cluster, selected[0].name), cluster)
+    return _operate("kubernetes.remove", hosts, work)
+
+
+def reset(hosts: str | None, yes: bool) -> int:
+    def work(op, inventory, selected):
+        if not yes:  # refused before any node is contacted
+            planner.plan_reset(planner.Cluster(()), yes)
+        cluster = op.cluster()
+        op.execute(planner.plan_reset(cluster, yes), cluster)
+    return _operate("kubernetes.reset", hosts, work)
+
+
+def backup(hosts: str | None) -> int:
+    def work(op, inventory, selected):
+        first = topology.first_control_plane(inventory)
+        op.snapshot(first.name)
+    return _operate("kubernetes.backup", hosts, work)
+
+
+def certs(hosts: str | None, json_path: str | None = None) -> int:
+    """Each control-plane node's certificates; exit 2 when one expires within the margin."""
+    def work(op, inventory, selected):
+        now = datetime.datetime.now(datetime.timezone.utc)
+        code, document = exitcodes.OK, {}
+        for node in topology.control_planes(inventory):
+            found = kubeadm.parse_expiration(op.run(node.name, kubeadm.certs_script(), "check certificate expiry"))
+            margin = inventory.hosts[node.name].settings(ROLE)["cert_margin_days"]
+            soon = {c.name for c in kubeadm.expiring(found, now, margin)}
+            for c in found:
+                left = "missing" if c.missing else f"{c.days_left(now):.0f} days"
+                op.say(f"[{node.name}] {c.name:28} {c.expires:%Y-%m-%d %H:%M} UTC  {left}{'  RENEW' if c.name in soon else ''}"
+                       if c.expires else f"[{node.name}] {c.name:28} {left}")
+            code = exitcodes.DRIFT if soon else code
+            document[node.name] = json_safe(found)
+        if json_path:
+            Path(json_path).write_text(dumps(document))
+        return code
+    return _operate("kubernetes.certs", hosts, work)
+
+
+def renew(hosts: str | None) -> int:
+    def work(op, inventory, selected):
+        for node in topology.control_planes(inventory):
+            op.say(f"[{node.name}] renew certificates and restart the control-plane pods")
+            op.run(node.name, kubeadm.renew_script(), "renew certificates")
+    return _operate("kubernetes.renew", hosts, work)
+
+
+def kubeconfig(hosts: str | None, path: str) -> int:
+    """admin.conf from the first control-plane node, pointing at the endpoint name, private to the operator."""
+    def work(op, inventory, selected):
+        first = topology.first_control_plane(inventory)
+        settings = inventory.hosts[first.name].settings(ROLE)
+        text = op.run(first.name, kubeadm.admin_conf_script(), "read admin.conf")
+        target = Path(path).expanduser()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(kubeadm.point_at(text, topology.endpoint(settings)))
+        op.say(f"kubeconfig for https://{topology.endpoint(settings)} written to {target} (mode 600)")
+    return _operate("kubernetes.kubeconfig", hosts, work)

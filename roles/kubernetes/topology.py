@@ -1,0 +1,67 @@
+"""Who is what in the cluster, and on which addresses, from the inventory alone.
+
+Every node talks over the WireGuard mesh: its node-ip (and a control-plane
+node's advertiseAddress) is its mesh address, derived exactly as the
+wireguard role derives it, so the two roles can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roles.kubernetes.settings import CONTROL_PLANE, ENDPOINT_PORT, ROLE
+from roles.kubernetes.versions import Version
+from roles.wireguard.mesh import member
+
+#: bytes each encapsulation adds to a packet inside the mesh
+OVERHEAD = {"vxlan": 50, "ipip": 20}
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    control_plane: bool
+    #: the mesh address: node-ip, and advertiseAddress on a control-plane node
+    address: str
+    #: the mesh interface's MTU
+    mesh_mtu: int
+
+
+def node(host) -> Node:
+    me = member(host)
+    return Node(host.name, host.settings(ROLE)["node"] == CONTROL_PLANE, str(me.address), me.mtu)
+
+
+def nodes(inventory) -> list[Node]:
+    """Every node of the cluster, in inventory order."""
+    return [node(h) for h in inventory.with_role(ROLE)]
+
+
+def control_planes(inventory) -> list[Node]:
+    return [n for n in nodes(inventory) if n.control_plane]
+
+
+def first_control_plane(inventory) -> Node | None:
+    """The node `kubeadm init` runs on: the first control-plane node of the inventory."""
+    planes = control_planes(inventory)
+    return planes[0] if planes else None
+
+
+def encapsulation(settings: dict) -> str:
+    cni = settings["cni"]
+    return "vxlan" if cni["plugin"] == "flannel" else cni.get("encapsulation", "ipip")
+
+
+def pod_mtu(settings: dict, mesh_mtu: int) -> int:
+    """Pods' MTU: the mesh's, less what the CNI's encapsulation adds."""
+    return mesh_mtu - OVERHEAD[encapsulation(settings)]
+
+
+def endpoint(settings: dict) -> str:
+    """controlPlaneEndpoint: the name and port every node reaches the API at."""
+    ep = settings["endpoint"]
+    return f"{ep['name']}:{ep.get('port', ENDPOINT_PORT)}"
+
+
+def version(settings: dict) -> Version:
+    return Version.parse(settings["version"])
