@@ -5,7 +5,7 @@
 
 from invoke import Collection
 
-from fabfile import diagram, drift, fleet, lab, mail, wireguard
+from fabfile import diagram, drift, fleet, kubernetes, lab, mail, wireguard
 
 ns = Collection(fleet.bootstrap, fleet.inventory, fleet.roles, fleet.history)
 ns.add_task(diagram.diagram)
@@ -17,3 +17,4 @@ ns.add_collection(drift_tasks)
 ns.add_collection(Collection.from_module(lab), name="lab")
 ns.add_collection(Collection.from_module(wireguard), name="wireguard")
 ns.add_collection(Collection.from_module(mail), name="mail")
+ns.add_collection(Collection.from_module(kubernetes), name="kubernetes")
