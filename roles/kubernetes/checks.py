@@ -7,11 +7,11 @@ import ipaddress
 from fleetfab.problems import Problem
 from fleetfab.role import settings_problem
 from roles.kubernetes.packages import resolve
-from roles.kubernetes.settings import CONTROL_PLANE, ROLE
+from roles.kubernetes.settings import ROLE
 from roles.kubernetes.versions import NEWEST, OLDEST, Version, supported
 
 #: values that describe the cluster, so every node must state the same
-CLUSTER_WIDE = ("version", "cluster_name", "dns_domain", "pod_cidr", "service_cidr", "endpoint", "cni", "images")
+CLUSTER_WIDE = ("control_plane", "version", "cluster_name", "dns_domain", "pod_cidr", "service_cidr", "endpoint", "cni", "images")
 
 
 def problems(inventory) -> list[Problem]:
@@ -20,8 +20,20 @@ def problems(inventory) -> list[Problem]:
     for host in hosts:
         found += host_problems(inventory, host)
     found += agreement_problems(inventory, hosts)
-    if hosts and not any(h.settings(ROLE)["node"] == CONTROL_PLANE for h in hosts):
-        found.append(settings_problem(inventory, hosts[0], ROLE, "node", "the cluster has no control-plane node"))
+    if hosts:
+        found += control_plane_problems(inventory, hosts[0])
+    return found
+
+
+def control_plane_problems(inventory, host) -> list[Problem]:
+    names = host.settings(ROLE)["control_plane"]
+    members = {h.name for h in inventory.with_role(ROLE)}
+    found = [settings_problem(inventory, host, ROLE, "control_plane", f"{name} is not a host with the kubernetes role")
+             for name in names if name not in members]
+    if not names:
+        found.append(settings_problem(inventory, host, ROLE, "control_plane", "the cluster needs a control-plane node"))
+    found += [settings_problem(inventory, host, ROLE, "control_plane", f"{name} is listed twice")
+              for name in sorted({n for n in names if names.count(n) > 1})]
     return found
 
 

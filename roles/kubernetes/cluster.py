@@ -76,7 +76,8 @@ class Operator:
 
     def cluster(self) -> Cluster:
         states = []
-        for node in topology.nodes(self.inventory):
+        workers = [n for n in topology.nodes(self.inventory) if not n.control_plane]
+        for node in topology.control_planes(self.inventory) + workers:
             facts = kubeadm.parse_state(self.run(node.name, kubeadm.state_script(), "read the node's kubeadm state"))
             states.append(NodeState(node.name, node.control_plane, facts.get("admin_conf") == "yes",
                                     facts.get("kubelet_conf") == "yes", _version(facts.get("kubeadm")),

@@ -57,6 +57,7 @@ class Cluster:
 
     @property
     def first(self) -> NodeState:
+        """The node `kubeadm init` runs on: the first control-plane node listed."""
         planes = [n for n in self.nodes if n.control_plane]
         if not planes:
             raise Refused("the inventory names no control-plane node")

@@ -1,18 +1,17 @@
 """Every tunable of the kubernetes role, with its documentation and defaults.
 
-The cluster-wide values (version, networks, endpoint, CNI, package source)
-belong on the group that holds the cluster; `node` says per group or host
-whether a machine is a control-plane node or a worker.
+Every value is cluster-wide and belongs on the group that holds the
+cluster: `control_plane` names the control-plane nodes in order (the first
+one runs `kubeadm init`); every other node of the role is a worker.
 """
 
 from __future__ import annotations
 
-from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, Network, Port, Record, Str
+from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, ListOf, Network, Port, Record, Str
 from roles.bind9.settings import DOMAIN
 from roles.kubernetes.versions import PATTERN
 
 ROLE = "kubernetes"
-CONTROL_PLANE, WORKER = "control-plane", "worker"
 
 SOURCE = Record({
     "kind": Field(Choice(("repository", "bundle")), required=True,
@@ -50,7 +49,8 @@ CNI = Record({
 })
 
 SETTINGS = Record({
-    "node": Field(Choice((CONTROL_PLANE, WORKER)), required=True, doc="this host's part in the cluster"),
+    "control_plane": Field(ListOf(Str(r"\S+", describe="a host name")), required=True,
+                           doc="the control-plane nodes, by inventory name; the first one is initialised, the others join it"),
     "version": Field(Str(PATTERN, describe="a version such as 1.31.4"), required=True,
                      doc="exactly this Kubernetes version, on every node"),
     "cluster_name": Field(Str(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", describe="a name")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roles.kubernetes.settings import CONTROL_PLANE, ENDPOINT_PORT, ROLE
+from roles.kubernetes.settings import ENDPOINT_PORT, ROLE
 from roles.kubernetes.versions import Version
 from roles.wireguard.mesh import member
 
@@ -29,7 +29,7 @@ class Node:
 
 def node(host) -> Node:
     me = member(host)
-    return Node(host.name, host.settings(ROLE)["node"] == CONTROL_PLANE, str(me.address), me.mtu)
+    return Node(host.name, host.name in host.settings(ROLE)["control_plane"], str(me.address), me.mtu)
 
 
 def nodes(inventory) -> list[Node]:
@@ -38,7 +38,11 @@ def nodes(inventory) -> list[Node]:
 
 
 def control_planes(inventory) -> list[Node]:
-    return [n for n in nodes(inventory) if n.control_plane]
+    """The control-plane nodes in the order `control_plane` names them."""
+    found = {n.name: n for n in nodes(inventory) if n.control_plane}
+    hosts = inventory.with_role(ROLE)
+    order = hosts[0].settings(ROLE)["control_plane"] if hosts else []
+    return [found[name] for name in order if name in found]
 
 
 def first_control_plane(inventory) -> Node | None:
