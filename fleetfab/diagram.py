@@ -186,16 +186,15 @@ def cluster_chain(inventory, group: str | None) -> list[str]:
 
 
 def vm_host_of(inventory, host) -> str | None:
-    """The VM host a guest runs on, when the loaded Host says so (`vm: {on: NAME}`).
+    """The VM host a guest runs on (`vm: {on: NAME}`), if the inventory knows it.
 
-    Hosts without a `vm` attribute (the inventory format has none yet), a VM
-    host the inventory does not know, and a loop of guests are all ignored:
-    such a host is drawn in its group.
+    A loop of guests is ignored, and such a host drawn in its group (the
+    vmhost role refuses such an inventory; the picture never fails on one).
     """
     seen = {host.name}
     current, target = host, None
     while True:
-        on = _vm_on(current)
+        on = current.hypervisor
         if on is None or on not in inventory.hosts:
             return target
         if on in seen:
@@ -203,19 +202,6 @@ def vm_host_of(inventory, host) -> str | None:
         seen.add(on)
         target = target or on
         current = inventory.hosts[on]
-
-
-def _vm_on(host) -> str | None:
-    vm = getattr(host, "vm", None)
-    if vm is None:
-        return None
-    if isinstance(vm, str):
-        return vm or None
-    if isinstance(vm, dict):
-        on = vm.get("on")
-    else:
-        on = getattr(vm, "on", None)
-    return str(on) if on else None
 
 
 def guests_by_vm_host(inventory) -> dict[str, list[str]]:

@@ -179,6 +179,7 @@ class _Builder:
             vars=merged,
             lab=dict(raw.get("lab") or {}),
             line=line_of(self.data["hosts"], name, 0),
+            vm=raw.get("vm"),
         )
 
     def _ssh(self) -> SshSettings:

@@ -39,6 +39,8 @@ class Host:
     vars: dict
     lab: dict
     line: int = 0
+    #: the guest's declaration (`vm:`, lines kept), None for a host that is not a VM guest
+    vm: dict | None = None
 
     def settings(self, role: str) -> dict:
         """This host's merged settings for one role (role defaults included)."""
@@ -46,6 +48,11 @@ class Host:
 
     def has_role(self, role: str) -> bool:
         return role in self.roles
+
+    @property
+    def hypervisor(self) -> str | None:
+        """The VM host this host is a guest of."""
+        return self.vm["on"] if self.vm else None
 
 
 class SelectionError(InputError):

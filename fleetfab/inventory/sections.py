@@ -40,6 +40,18 @@ GROUP = Record({
     "vars": Field(MapOf(Any())),
 })
 
+#: a guest of a VM host (roles/vmhost): the VM that this inventory host is
+VM = Record({
+    "on": Field(Str(HOST_NAME, describe="a host name"), required=True, doc="the VM host (role vmhost) that runs this guest"),
+    "cpus": Field(Int(1, 256), doc="virtual CPUs"),
+    "memory": Field(Int(128, 4194304), doc="memory, MiB"),
+    "disk": Field(Str(r"[1-9][0-9]*[MGT]", describe="a size such as 512M, 20G or 1T"), doc="system disk size (it may grow, never shrink)"),
+    "image": Field(Str(), doc="base image, one of the VM host's `images` (default: its first)"),
+    "network": Field(Str(), doc="network, one of the VM host's `networks` (default: its first)"),
+    "mac": Field(Str(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", describe="a MAC address in lower case"), doc="default: derived from the name"),
+    "boot_timeout": Field(Int(10, 3600), doc="seconds a new or restarted guest may take to answer SSH"),
+})
+
 HOST = Record({
     "address": Field(IPAddress(), required=True),
     "user": Field(Str()),
@@ -48,6 +60,7 @@ HOST = Record({
     "roles": Field(NAMES),
     "vars": Field(MapOf(Any())),
     "lab": Field(Record(LAB_SIZE)),
+    "vm": Field(VM, doc="this host is a guest of a VM host"),
 })
 
 INVENTORY = Record({
