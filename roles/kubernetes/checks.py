@@ -16,13 +16,34 @@ CLUSTER_WIDE = ("control_plane", "version", "cluster_name", "dns_domain", "pod_c
 
 def problems(inventory) -> list[Problem]:
     hosts = inventory.with_role(ROLE)
-    found = []
+    if not hosts:
+        return []
+    # Cluster-wide values are checked on the first node; the others must agree with it.
+    found = cluster_problems(inventory, hosts[0]) + control_plane_problems(inventory, hosts[0])
     for host in hosts:
         found += host_problems(inventory, host)
     found += agreement_problems(inventory, hosts)
-    if hosts:
-        found += control_plane_problems(inventory, hosts[0])
-    return found
+    return _once(found)
+
+
+def _once(found: list[Problem]) -> list[Problem]:
+    """A value set on a group is one mistake, however many hosts inherit it."""
+    seen, kept = set(), []
+    for problem in found:
+        where = (problem.file, problem.line, problem.field.split(".vars.", 1)[-1], problem.message)
+        if where not in seen:
+            seen.add(where)
+            kept.append(problem)
+    return kept
+
+
+def cluster_problems(inventory, host) -> list[Problem]:
+    version = Version.parse(host.settings(ROLE)["version"])
+    found = []
+    if not supported(version):
+        found.append(settings_problem(inventory, host, ROLE, "version",
+                                      f"{version} is not supported: kubeadm v1beta4 and the pinned images cover 1.{OLDEST} to 1.{NEWEST}"))
+    return found + network_problems(inventory, host)
 
 
 def control_plane_problems(inventory, host) -> list[Problem]:
@@ -43,11 +64,6 @@ def host_problems(inventory, host) -> list[Problem]:
     if "wireguard" not in host.roles:
         found.append(Problem(str(inventory.path), host.line, f"hosts.{host.name}.roles",
                              "a kubernetes node needs the wireguard role: its node-ip is its mesh address"))
-    version = Version.parse(s["version"])
-    if not supported(version):
-        found.append(settings_problem(inventory, host, ROLE, "version",
-                                      f"{version} is not supported: kubeadm v1beta4 and the pinned images cover 1.{OLDEST} to 1.{NEWEST}"))
-    found += network_problems(inventory, host)
     found += source_problems(inventory, host)
     archives = s["images"].get("archives")
     if archives and not resolve(inventory, archives).is_dir():

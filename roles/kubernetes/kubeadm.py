@@ -227,7 +227,10 @@ def parse_upgrade_plan(text: str) -> UpgradePlan:
         return _plan_json(json.loads(text))
     cluster = re.search(r"\[upgrade/versions\] Cluster version: (\S+)", text)
     target = re.search(r"\[upgrade/versions\] Target version: (\S+)", text)
-    rows = re.findall(r"^([A-Za-z][\w-]*)\s+(?:\d+ x )?(v?\d+\.\d+\.\d+\S*)\s+(v?\d+\.\d+\.\d+\S*)\s*$", text, re.M)
+    # COMPONENT [NODE] CURRENT TARGET. Older kubeadm had no NODE column: 1.30 named the node in the
+    # component ("kubelet (node1)"), before that kubelets were counted ("2 x v1.28.5").
+    rows = re.findall(r"^([A-Za-z][\w-]*(?: \([^)]+\))?)\s+(?:[A-Za-z][\w.-]*\s+)?(?:\d+ x )?(v?\d+\.\d+\.\d+\S*)\s+(v?\d+\.\d+\.\d+\S*)\s*$",
+                      text, re.M)
     if not cluster or not rows:
         raise ParseError("upgrade plan printed no cluster version or no component table")
     return UpgradePlan(cluster.group(1), target.group(1) if target else rows[-1][2], tuple(rows))

@@ -1,0 +1,217 @@
+"""The kubernetes role's own resources: canned probe output in, the change (or note) out."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import subprocess
+import tarfile
+
+import pytest
+
+from fleetfab.redact import Redactor
+from roles.kubernetes import kubeadm
+from roles.kubernetes.copied import CopiedFile
+from roles.kubernetes.imagearchive import image_archive
+from roles.kubernetes.images import ImportedImages, archive_names, normalised
+from roles.kubernetes.packages import KubePackages
+from roles.kubernetes.prereqs import KernelModules, SwapOff
+from roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
+
+MODULES = KernelModules()
+
+
+def modules_output(overlay="loaded", br="loaded", modprobe="yes", container="none") -> str:
+    return f"overlay {overlay}\nbr_netfilter {br}\nmodprobe {modprobe}\ncontainer {container}\n"
+
+
+# -- kernel modules --------------------------------------------------------------------
+
+
+def test_loaded_modules_need_nothing_and_say_nothing():
+    assert MODULES.compare(modules_output()) is None and MODULES.note(modules_output()) is None
+
+
+def test_a_missing_module_is_loaded_where_the_host_can_load_it():
+    change = MODULES.compare(modules_output(br="absent"))
+    assert change.data == ("br_netfilter",) and "modprobe br_netfilter" in MODULES.fix(change)
+
+
+def test_a_container_that_lacks_a_module_gets_a_note_not_a_change():
+    output = modules_output(br="absent", modprobe="no", container="docker")
+    assert MODULES.compare(output) is None
+    assert "br_netfilter" in MODULES.note(output) and "docker container" in MODULES.note(output)
+
+
+def test_a_host_without_modprobe_is_told_too():
+    output = modules_output(overlay="absent", modprobe="no")
+    assert MODULES.compare(output) is None and "no modprobe" in MODULES.note(output)
+
+
+def test_the_module_probe_counts_a_built_in_br_netfilter_by_its_sysctl_folder():
+    assert "/proc/sys/net/bridge" in MODULES.probe()
+
+
+def test_the_module_probe_runs_in_a_real_shell_and_answers_every_line():
+    out = subprocess.run(["sh", "-c", MODULES.probe()], capture_output=True, text=True, check=True).stdout
+    assert [line.split()[0] for line in out.splitlines()] == ["overlay", "br_netfilter", "modprobe", "container"]
+
+
+# -- swap ------------------------------------------------------------------------------------
+
+
+def test_no_swap_anywhere_needs_nothing():
+    assert SwapOff().compare("active 0\nfstab 0\n") is None
+
+
+def test_active_swap_and_an_fstab_line_are_both_reported():
+    assert SwapOff().compare("active 1\nfstab 2\n").summary == "1 swap area(s) active; 2 swap line(s) in /etc/fstab"
+
+
+def test_turning_swap_off_comments_the_fstab_lines_out_keeping_a_backup():
+    script = SwapOff().fix(SwapOff().compare("active 1\nfstab 1\n"))
+    assert script.index("swapoff -a") < script.index("awk") and "/var/backups/fleetfab" in script
+
+
+def test_the_fstab_program_comments_out_swap_lines_only(tmp_path):
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=1 / ext4 defaults 0 1\n/swapfile none swap sw 0 0\n# /old none swap sw 0 0\n")
+    script = SwapOff().fix(SwapOff().compare("active 0\nfstab 1\n"))
+    awk = next(l for l in script.splitlines() if " awk " in l).replace("/etc/fstab", str(fstab)).replace('> "$tmp"', "")
+    out = subprocess.run(["sh", "-c", awk], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["UUID=1 / ext4 defaults 0 1", "# swap off for kubelet (fleetfab): /swapfile none swap sw 0 0",
+                                "# /old none swap sw 0 0"]
+
+
+# -- kubeadm, kubelet, kubectl -------------------------------------------------------------------
+
+
+def packages_output(version="1.31.4-1.1", want="hold", missing=()) -> str:
+    return "".join(f"{p} installed {want} {version}\n" for p in ("kubeadm", "kubelet", "kubectl") if p not in missing)
+
+
+def test_held_packages_at_the_pinned_version_need_nothing():
+    assert KubePackages("1.31.4").compare(packages_output()) is None
+
+
+def test_missing_packages_are_installed_at_the_exact_version_then_held():
+    packages = KubePackages("1.31.4")
+    change = packages.compare(packages_output(missing=("kubelet",)))
+    script = packages.fix(change)
+    assert change.data == ("kubelet",)
+    assert script.index("apt-mark unhold kubelet") < script.index("'kubelet=1.31.4-*'") < script.index("apt-mark hold kubelet")
+
+
+def test_a_package_that_is_not_held_is_held():
+    change = KubePackages("1.31.4").compare(packages_output(want="install"))
+    assert change.action == "hold" and "apt-mark hold kubeadm kubelet kubectl" in KubePackages("1.31.4").fix(change)
+
+
+def test_another_version_is_drift_that_bootstrap_refuses_to_repair():
+    packages = KubePackages("1.32.1")
+    change = packages.compare(packages_output())
+    assert change.action == "refuse" and "fab kubernetes.upgrade --to 1.32.1" in change.summary
+    assert "exit 3" in packages.fix(change)
+
+
+def test_an_unreachable_source_installs_nothing_and_says_so():
+    packages = KubePackages("1.31.4", installable=False)
+    assert packages.compare("") is None
+    assert "not installed: the package source is unreachable" in packages.note("")
+
+
+def test_a_bundle_installs_from_the_copied_files():
+    packages = KubePackages("1.31.4", bundle="/var/lib/fleetfab/kubernetes/debs")
+    script = packages.fix(packages.compare(""))
+    assert "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.31.4-*.deb" in script and "apt-get -q update" not in script
+
+
+# -- copied files and images -----------------------------------------------------------------------
+
+
+def test_a_copied_file_with_the_same_digest_is_left_alone(tmp_path):
+    source = tmp_path / "key.gpg"
+    source.write_bytes(b"\x99binary key")
+    digest = hashlib.sha256(b"\x99binary key").hexdigest()
+    assert CopiedFile(str(source), "/etc/apt/keyrings/k.gpg").compare(f"644\n{digest}  -\n") is None
+
+
+def test_a_copied_file_that_differs_is_sent_and_checked_on_arrival(tmp_path):
+    source = tmp_path / "key.gpg"
+    source.write_bytes(b"\x99binary key")
+    copied = CopiedFile(str(source), "/etc/apt/keyrings/k.gpg")
+    change = copied.compare("644\n" + "0" * 64 + "  -\n")
+    assert change.action == "update" and "copy arrived damaged" in copied.fix(change)
+
+
+def test_a_copied_file_arrives_byte_for_byte_through_a_real_shell(tmp_path):
+    source, target = tmp_path / "image.tar", tmp_path / "out" / "image.tar"
+    source.write_bytes(bytes(range(256)) * 40)
+    copied = CopiedFile(str(source), str(target))
+    subprocess.run(["sh", "-c", copied.fix(copied.compare("absent\n"))], check=True)
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_an_oci_archive_names_its_image():
+    archive = image_archive(b"\x7fELF", "registry.lab.test/tools/busybox:1.35")
+    path = io.BytesIO(archive)
+    with tarfile.open(fileobj=path) as tar:
+        index = json.load(tar.extractfile("index.json"))
+    assert index["manifests"][0]["annotations"]["io.containerd.image.name"] == "registry.lab.test/tools/busybox:1.35"
+
+
+def test_the_same_binary_always_gives_the_same_archive():
+    assert image_archive(b"\x7fELF", "a.test/b:1") == image_archive(b"\x7fELF", "a.test/b:1")
+
+
+def test_names_are_read_from_an_archive_on_disk(tmp_path):
+    path = tmp_path / "b.tar"
+    path.write_bytes(image_archive(b"\x7fELF", "a.test/b:1"))
+    assert archive_names(str(path), 0) == ("a.test/b:1",)
+
+
+def test_an_archive_with_no_image_name_is_refused(tmp_path):
+    path = tmp_path / "empty.tar"
+    with tarfile.open(path, "w"):
+        pass
+    with pytest.raises(ValueError, match="neither an OCI layout"):
+        archive_names(str(path), 0)
+
+
+def test_imported_images_are_left_alone_and_missing_ones_imported_with_the_snapshotter():
+    images = ImportedImages("/var/lib/fleetfab/kubernetes/images/b.tar", ("a.test/b:1",), "native")
+    assert images.compare("a.test/b:1\nsha256:abc\n") is None
+    change = images.compare("")
+    assert "ctr -n k8s.io images import --snapshotter native /var/lib/fleetfab/kubernetes/images/b.tar" in images.fix(change)
+
+
+def test_a_short_docker_name_is_compared_by_its_full_reference():
+    assert normalised("busybox:1") == "docker.io/library/busybox:1" and normalised("a.test/b:1") == "a.test/b:1"
+
+
+# -- versions and secrets --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, schema", [("containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1", 2),
+                                          ("containerd containerd.io 1.7.24 88bf19b2", 2),
+                                          ("containerd github.com/containerd/containerd/v2 v2.0.2 c507a02", 3)])
+def test_the_config_schema_follows_the_installed_containerd(text, schema):
+    assert containerd_schema(text) == schema
+
+
+def test_one_minor_up_is_an_upgrade_kubeadm_allows():
+    assert upgrade_problem(Version.parse("1.31.4"), Version.parse("1.32.0")) is None
+
+
+def test_a_patch_release_of_the_same_minor_is_allowed():
+    assert upgrade_problem(Version.parse("1.31.4"), Version.parse("1.31.5")) is None
+
+
+def test_the_join_secrets_never_survive_the_redactor():
+    join = kubeadm.parse_join_command("kubeadm join a.test:6443 --token abcdef.0123456789abcdef "
+                                      "--discovery-token-ca-cert-hash sha256:" + "1" * 64 + " --control-plane --certificate-key " + "f" * 64)
+    redact = Redactor()
+    redact.add(*join.secrets())
+    shown = redact(kubeadm.join_script(join))
+    assert "abcdef.0123456789abcdef" not in shown and "f" * 64 not in shown and "<redacted>" in shown
