@@ -57,6 +57,10 @@ class Role:
         give each a challenge zone that only their ACME key may update."""
         return ()
 
+    def gateways(self, inventory: "Inventory") -> dict[str, str]:
+        """Hosts reached only through another host of the fleet: name -> that host's name."""
+        return {}
+
     def dns_records(self, ctx: "RoleContext") -> Iterable["DnsRecord"]:
         """Records this role contributes to the fleet's zones (see fleetfab.dns).
 

@@ -242,6 +242,8 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
         # after the login would hold the run that long.
         "channel_timeout": ssh.connect_timeout,
     }
+    # A guest on its VM host's private network is reached through that host.
+    gateway = connection_to(host.gateway, ssh, config) if host.gateway is not None else None
     connection = HostConnection(
         host.address,
         user=host.user,
@@ -249,6 +251,7 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
         connect_timeout=ssh.connect_timeout,
         connect_kwargs=connect_kwargs,
         config=config or fabric_config(),
+        gateway=gateway,
     )
     client = connection.client
     name = host.address if host.port == 22 else f"[{host.address}]:{host.port}"

@@ -7,6 +7,8 @@ own settings. All problems are collected and raised together.
 
 from __future__ import annotations
 
+import dataclasses
+
 import ipaddress
 import os
 from pathlib import Path
@@ -67,6 +69,14 @@ class _Builder:
             self.problems += role.check(inventory)
         if self.problems:
             raise InputError(self.problems)
+        return self._with_gateways(inventory)
+
+    def _with_gateways(self, inventory: Inventory) -> Inventory:
+        """Give each host the host it is reached through, as the roles say (a guest's VM host)."""
+        through = {name: via for role in self.roles.values() for name, via in role.gateways(inventory).items()}
+        for name in _reach_order(through):
+            host = inventory.hosts[name]
+            inventory.hosts[name] = dataclasses.replace(host, gateway=inventory.hosts[through[name]])
         return inventory
 
     def _section(self, name: str) -> dict:
@@ -198,6 +208,21 @@ class _Builder:
             connect_timeout=raw.get("connect_timeout", 10),
             read_timeout=raw.get("read_timeout", 120),
         )
+
+
+def _reach_order(through: dict[str, str]) -> list[str]:
+    """Hosts with a gateway, each after its own gateway (a guest of a guest last)."""
+    ordered: list[str] = []
+
+    def place(name, path=()):
+        if name in ordered or name not in through or name in path:
+            return
+        place(through[name], path + (name,))
+        ordered.append(name)
+
+    for name in through:
+        place(name)
+    return ordered
 
 
 def _normal_address(value):

@@ -41,6 +41,8 @@ class Host:
     line: int = 0
     #: the guest's declaration (`vm:`, lines kept), None for a host that is not a VM guest
     vm: dict | None = None
+    #: the host SSH goes through to reach this one (a VM host, for a guest on its private network)
+    gateway: "Host | None" = field(default=None, repr=False, compare=False)
 
     def settings(self, role: str) -> dict:
         """This host's merged settings for one role (role defaults included)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fleetfab.inventory import InventoryError, load_inventory
 from fleetfab.lab import box, conflicts, hostkeys, keys, sshconfig
-from fleetfab.lab.machines import box_problems, docker_box
+from fleetfab.lab.machines import box_problems, docker_box, lab_machines
 from fleetfab.lab.paths import LabPaths, inventory_path
 from fleetfab.lab.proc import LabError, run
 from fleetfab.lab.sshwait import wait_for_sshd
@@ -66,7 +66,7 @@ def write_ssh_config(lab: Lab) -> Path:
 
 
 def wait_until_reachable(lab: Lab, timeout: float = SSHD_TIMEOUT) -> None:
-    targets = {h.name: (h.address, h.port) for h in lab.inventory.hosts.values()}
+    targets = {h.name: (h.address, h.port) for h in lab_machines(lab.inventory)}
     silent = wait_for_sshd(targets, timeout)
     if silent:
         raise LabError(f"sshd did not answer within {timeout:.0f} s on: {', '.join(silent)}")
@@ -84,20 +84,20 @@ def up(lab: Lab, mirror: str | None = None, log=print) -> None:
     if rebuilt and existing:
         log("box: rebuilt; machines created earlier keep the old box until `fab lab.rebuild`")
     lab.vagrant("up", f"--provider={lab.provider}", "--parallel")
-    forget_host_keys(lab, [h for h in lab.inventory.hosts.values() if h.name not in existing])
+    forget_host_keys(lab, [h for h in lab_machines(lab.inventory) if h.name not in existing])
     log(f"ssh_config: {write_ssh_config(lab)}")
     wait_until_reachable(lab)
     if lab.provider == "docker":
-        recorded = hostkeys.record_host_keys(lab.inventory.hosts.values(), lab.paths.vagrant_dir, lab.known_hosts)
+        recorded = hostkeys.record_host_keys(lab_machines(lab.inventory), lab.paths.vagrant_dir, lab.known_hosts)
         if recorded:
             log(f"known_hosts: host keys read from {len(recorded)} machine(s) themselves")
-    log(f"lab: {len(lab.inventory.hosts)} machines answer ssh ({time.monotonic() - started:.1f} s)")
+    log(f"lab: {len(lab_machines(lab.inventory))} machines answer ssh ({time.monotonic() - started:.1f} s)")
 
 
 def take_addresses(lab: Lab, log=print) -> None:
     """Remove lab machines this checkout's Vagrant does not know that hold its addresses."""
     if lab.provider == "docker":
-        addresses = {h.address for h in lab.inventory.hosts.values()}
+        addresses = {h.address for h in lab_machines(lab.inventory)}
         conflicts.remove_foreign_machines(lab.paths.vagrant_dir / ".vagrant", addresses, log)
 
 

@@ -73,11 +73,12 @@ def box_problems(inventory, provider: str) -> list[Problem]:
     A lab needs only its own provider's box; docker always has one (it is built).
     """
     lab = inventory.lab or {}
-    lacking = [h.name for h in inventory.hosts.values() if provider not in boxes(lab, h.lab)]
+    made = lab_machines(inventory)
+    lacking = [h.name for h in made if provider not in boxes(lab, h.lab)]
     if not lacking:
         return []
     named = ", ".join(sorted(lab.get("boxes") or {})) or "none"
-    hosts = "" if len(lacking) == len(inventory.hosts) else f" for hosts {', '.join(lacking)}"
+    hosts = "" if len(lacking) == len(made) else f" for hosts {', '.join(lacking)}"
     message = (f"no box for provider {provider!r}{hosts} (boxes named: {named}); add lab.boxes.{provider}, "
                f"or use another provider (--provider or VAGRANT_DEFAULT_PROVIDER)")
     return [Problem(str(inventory.path), line_of(lab, "boxes"), "lab.boxes", message)]
@@ -106,8 +107,13 @@ def machine(host, lab: dict, identity=None) -> dict:
     }
 
 
+def lab_machines(inventory) -> list:
+    """The hosts Vagrant makes: all but VM guests, which their VM host makes (roles/vmhost)."""
+    return [host for host in inventory.hosts.values() if host.vm is None]
+
+
 def machines(inventory) -> list[dict]:
-    """Every inventory host as a lab machine, in inventory order."""
+    """Every inventory host that is not a VM guest as a lab machine, in inventory order."""
     lab = inventory.lab or {}
     identity = inventory.ssh.identity
-    return [machine(host, lab, identity) for host in inventory.hosts.values()]
+    return [machine(host, lab, identity) for host in lab_machines(inventory)]
