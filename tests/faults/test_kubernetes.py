@@ -1,0 +1,97 @@
+"""The kubernetes role operated in the lab as an operator would: a hand edit found, an air-gapped bundle imported, refusals.
+
+Each test starts and ends with the lab converged; the bundle test puts the
+nodes back as the lab inventory has them (no bundle) when it is done.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from roles.kubernetes.imagearchive import write_image_archive
+from roles.kubernetes.images import REMOTE_DIR
+
+NODE = "worker1"
+CONFIG = "/etc/containerd/config.toml"
+IMAGE = "registry.lab.test/fleetfab/bundle-busybox:static"
+
+
+def changes(document: dict, host: str) -> list[dict]:
+    return document["hosts"][host]["changes"]
+
+
+def test_a_hand_edit_of_containerds_config_is_drift_with_its_diff(lab):
+    lab.sh(NODE, f"sed -i 's/SystemdCgroup = true/SystemdCgroup = false/' {CONFIG}")
+    code, run = lab.fab("-H", NODE, "drift")
+    assert code == 2, run.output
+    [change] = [c for c in changes(run.document(), NODE) if c["resource"] == f"file {CONFIG}"]
+    assert "-        SystemdCgroup = false" in change["diff"] and "+        SystemdCgroup = true" in change["diff"]
+
+
+def test_bootstrap_restores_containerds_config_and_restarts_it(lab):
+    code, run = lab.fab("-H", NODE, "bootstrap")
+    assert code == 0, run.output
+    assert "restart containerd" in run.document()["hosts"][NODE]["handlers"]
+    assert "SystemdCgroup = true" in lab.sh(NODE, "containerd config dump")
+    code, again = lab.fab("-H", NODE, "drift")
+    assert code == 0, again.output
+
+
+@pytest.fixture
+def bundle(lab, tmp_path):
+    """A folder of image archives on the operator's machine, made from Debian's busybox-static."""
+    if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
+        pytest.skip("the test runner has no apt-get/dpkg-deb to fetch Debian's busybox-static")
+    fetched = subprocess.run(["apt-get", "download", "-q", "busybox-static"], cwd=tmp_path, capture_output=True, text=True)
+    if fetched.returncode != 0:
+        pytest.skip(f"busybox-static could not be downloaded here: {fetched.stderr.strip()[-200:]}")
+    [deb] = tmp_path.glob("busybox-static_*.deb")
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path / "root")], check=True)
+    folder = tmp_path / "images"
+    write_image_archive(tmp_path / "root" / "bin" / "busybox", IMAGE, folder / "busybox.tar")
+    yield folder
+    k8s = [h.name for h in lab.inventory.with_role("kubernetes")]
+    for name in k8s:
+        lab.sh(name, f"ctr -n k8s.io images rm {IMAGE} >/dev/null 2>&1 || true; rm -rf {REMOTE_DIR}")
+
+
+def with_archives(folder):
+    def change(document):
+        document["groups"]["k8s"]["vars"]["kubernetes"]["images"]["archives"] = str(folder)
+    return change
+
+
+def test_an_air_gapped_bundle_is_copied_imported_and_runs_on_every_node_and_then_changes_nothing(lab, bundle):
+    inventory = lab.inventory_copy("bundle", change=with_archives(bundle))
+    k8s = [h.name for h in lab.inventory.with_role("kubernetes")]
+    code, run = lab.fab("-H", "k8s", "bootstrap", inventory=inventory)
+    assert code == 0, run.output
+    for name in k8s:
+        actions = {c["resource"]: c["status"] for c in changes(run.document(), name)}
+        assert actions[f"file {REMOTE_DIR}/busybox.tar"] == "applied" and actions["images of busybox.tar in containerd"] == "applied"
+        assert IMAGE in lab.sh(name, "ctr -n k8s.io images ls -q").split()
+        assert lab.sh(name, f"ctr -n k8s.io run --rm --snapshotter native {IMAGE} bundle-check /bin/echo from-the-bundle").strip() == "from-the-bundle"
+    code, again = lab.fab("-H", "k8s", "bootstrap", inventory=inventory)
+    assert code == 0 and again.document()["totals"]["changed"] == 0, again.output
+
+
+def test_kubernetes_up_reads_the_nodes_and_refuses_without_kubeadm_naming_the_node(lab):
+    code, run = lab.fab("kubernetes.up", report=False)
+    assert code == 1
+    assert "kubeadm is not installed on cp1" in run.output, run.output
+
+
+def test_kubernetes_reset_without_yes_is_refused(lab):
+    code, run = lab.fab("kubernetes.reset", report=False)
+    assert code == 1 and "--yes" in run.output, run.output
+
+
+def test_the_lab_notes_that_kubeadm_cannot_be_installed_and_fails_no_host(lab):
+    code, run = lab.fab("-H", "k8s", "bootstrap")
+    document = run.document()
+    assert code == 0, run.output
+    for name in (h.name for h in lab.inventory.with_role("kubernetes")):
+        assert any("not installed: the package source is unreachable" in n for n in document["hosts"][name]["notes"])
