@@ -5,9 +5,10 @@ exports   the installed containerd's version (its config schema follows it)
 resources the prerequisites (swap, modules, sysctls), containerd's config
           and crictl's, the package source (key, source, pin) or bundle,
           kubeadm/kubelet/kubectl at the pinned version and held, image
-          archives imported, kubeadm's config files for this node, and on
-          the first control-plane node the CNI manifest (applied once a
-          cluster runs)
+          archives imported, kubeadm's config files for this node; on a
+          control-plane node its certificates' expiry, and on the first one
+          the CNI manifest (applied once a cluster runs) and every node's
+          readiness and version
 records   the API endpoint name: an A record per control-plane node, or the VIP
 handlers  restart containerd
 
@@ -21,6 +22,7 @@ from fleetfab.dns import DnsRecord
 from fleetfab.resources import Directory
 from fleetfab.role import Role, needs_exports
 from roles.kubernetes import cni, containerd, kubeadmconfig, prereqs, topology
+from roles.kubernetes.health import CertificatesFresh, NodesHealthy
 from roles.kubernetes.checks import problems
 from roles.kubernetes.copied import CopiedFile
 from roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
@@ -53,9 +55,13 @@ class Kubernetes(Role):
         yield KubePackages(str(version), installable=available(s), bundle=bundle)
         yield from self._images(ctx)
         yield from kubeadmconfig.resources(ctx)
+        me = topology.node(ctx.host)
+        if me.control_plane:
+            yield CertificatesFresh(s["cert_margin_days"])
         first = topology.first_control_plane(ctx.inventory)
         if first is not None and first.name == ctx.host.name:
             yield from cni.resources(ctx)
+            yield NodesHealthy(str(version), tuple((n.name, n.address) for n in topology.nodes(ctx.inventory)))
 
     def _images(self, ctx):
         folder = ctx.settings["images"].get("archives")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
@@ -13,11 +14,13 @@ import pytest
 from fleetfab.redact import Redactor
 from roles.kubernetes import kubeadm
 from roles.kubernetes.copied import CopiedFile
+from roles.kubernetes.health import CertificatesFresh, NodesHealthy
 from roles.kubernetes.imagearchive import image_archive
 from roles.kubernetes.images import ImportedImages, archive_names, normalised
 from roles.kubernetes.packages import KubePackages
 from roles.kubernetes.prereqs import KernelModules, SwapOff
 from roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
+from tests.unit.test_kubernetes_kubeadm import EXPIRATION_TEXT, node, node_list
 
 MODULES = KernelModules()
 
@@ -215,3 +218,48 @@ def test_the_join_secrets_never_survive_the_redactor():
     redact.add(*join.secrets())
     shown = redact(kubeadm.join_script(join))
     assert "abcdef.0123456789abcdef" not in shown and "f" * 64 not in shown and "<redacted>" in shown
+
+
+# -- the running cluster, as drift sees it ------------------------------------------------------------
+
+HEALTH = NodesHealthy("1.31.4", (("cp1", "100.64.0.10"), ("w1", "100.64.0.21")))
+
+
+def test_without_a_cluster_there_is_nothing_to_check():
+    assert HEALTH.compare("@no-cluster\n") is None and CertificatesFresh(30).compare("@no-cluster\n") is None
+
+
+def test_ready_nodes_at_the_pinned_version_on_their_mesh_addresses_are_healthy():
+    assert HEALTH.compare(node_list(node("cp1"), node("w1", ip="100.64.0.21"))) is None
+
+
+def test_a_node_not_ready_is_drift_a_bootstrap_does_not_repair():
+    change = HEALTH.compare(node_list(node("cp1"), node("w1", ready="False", ip="100.64.0.21")))
+    assert change.action == "report" and "w1 is NotReady (Ready: KubeletNotReady)" in change.summary
+    assert "exit 3" in HEALTH.fix(change)
+
+
+def test_a_node_on_another_version_is_drift():
+    change = HEALTH.compare(node_list(node("cp1", version="v1.30.8"), node("w1", ip="100.64.0.21")))
+    assert change.summary == "cp1 runs v1.30.8, the inventory pins 1.31.4"
+
+
+def test_a_node_registered_off_the_mesh_is_drift():
+    change = HEALTH.compare(node_list(node("cp1"), node("w1", ip="198.18.0.21")))
+    assert change.summary == "w1 registered 198.18.0.21, not its mesh address 100.64.0.21"
+
+
+def test_a_node_missing_from_the_cluster_is_drift():
+    assert HEALTH.compare(node_list(node("cp1"))).summary == "w1 is not in the cluster"
+
+
+def test_a_certificate_within_the_margin_is_renewed_by_bootstrap():
+    now = datetime.datetime(2026, 4, 11, tzinfo=datetime.timezone.utc)
+    fresh = CertificatesFresh(30)
+    change = fresh.compare(EXPIRATION_TEXT, now=now)
+    assert change.summary == "due for renewal: apiserver (20 days)" and "kubeadm certs renew all" in fresh.fix(change)
+
+
+def test_certificates_far_from_expiry_need_nothing():
+    now = datetime.datetime(2026, 4, 11, tzinfo=datetime.timezone.utc)
+    assert CertificatesFresh(10).compare(EXPIRATION_TEXT, now=now) is None

@@ -1,0 +1,108 @@
+"""What drift says about a running cluster: nodes NotReady or off the pinned version, certificates due.
+
+Both read the cluster from a control-plane node in the same batched probe
+as everything else, and say nothing where no cluster runs yet (no
+admin.conf): a lab without kubeadm, or a fleet before `kubernetes.up`.
+
+A node that is not Ready, or runs another version than the inventory pins,
+is drift no bootstrap can repair: its change is of the `report` kind (a
+bootstrap refuses it with the way out; see fleetfab.resources.base). A
+certificate within the margin is renewed by a bootstrap, as kubeadm would.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from fleetfab.resources.base import Change, Resource
+from fleetfab.shell import q
+from roles.kubernetes import kubeadm
+from roles.kubernetes.versions import Version
+
+#: the engine's action for a difference only an operator can settle
+REPORT = "report"
+NO_CLUSTER = "@no-cluster"
+
+
+def _guarded(command: str) -> str:
+    return (f"if [ -e {kubeadm.ADMIN_CONF} ] && command -v kubectl >/dev/null 2>&1; then {command}; "
+            f"else echo {NO_CLUSTER}; fi")
+
+
+@dataclass(frozen=True)
+class NodesHealthy(Resource):
+    """Every node of the inventory is Ready, on its mesh address, at the pinned version."""
+
+    version: str
+    #: (name, mesh address) of every node the inventory has
+    nodes: tuple[tuple[str, str], ...]
+
+    @property
+    def key(self) -> str:
+        return "cluster nodes ready at the pinned version"
+
+    def probe(self) -> str:
+        return _guarded(f"{kubeadm.KUBECTL} get nodes -o json --request-timeout=10s 2>/dev/null || echo @unreachable")
+
+    def problems(self, output: str) -> list[str]:
+        text = output.strip()
+        if text == NO_CLUSTER:
+            return []
+        if text == "@unreachable":
+            return ["the API server did not answer kubectl"]
+        statuses = kubeadm.parse_nodes(text)
+        found = []
+        for name, address in self.nodes:
+            status = statuses.get(name)
+            if status is None:
+                found.append(f"{name} is not in the cluster")
+                continue
+            if not status.ready:
+                found.append(f"{name} is NotReady ({', '.join(status.problems) or 'no reason given'})")
+            if Version.parse(status.kubelet_version) != Version.parse(self.version):
+                found.append(f"{name} runs {status.kubelet_version}, the inventory pins {self.version}")
+            if status.internal_ip and status.internal_ip != address:
+                found.append(f"{name} registered {status.internal_ip}, not its mesh address {address}")
+        return found
+
+    def compare(self, output: str) -> Change | None:
+        found = self.problems(output)
+        return self.change(REPORT, "; ".join(found)) if found else None
+
+    def fix(self, change: Change) -> str:
+        why = f"{change.summary}: a bootstrap cannot repair this (fab kubernetes.up, kubernetes.upgrade or kubernetes.remove)"
+        return f"echo {q(why)} >&2\nexit 3\n"
+
+
+@dataclass(frozen=True)
+class CertificatesFresh(Resource):
+    """No kubeadm-managed certificate of this control-plane node expires within the margin."""
+
+    margin_days: int
+
+    @property
+    def key(self) -> str:
+        return f"control-plane certificates (renewed within {self.margin_days} days of expiry)"
+
+    def probe(self) -> str:
+        return _guarded(f"{{ kubeadm certs check-expiration -o json 2>/dev/null || kubeadm certs check-expiration 2>/dev/null "
+                        "|| echo @unreadable; }")
+
+    def compare(self, output: str, now: datetime.datetime | None = None) -> Change | None:
+        text = output.strip()
+        if text == NO_CLUSTER:
+            return None
+        if text == "@unreadable":
+            return self.change(REPORT, "kubeadm could not read the certificates")
+        now = now or datetime.datetime.now(datetime.timezone.utc)
+        due = kubeadm.expiring(kubeadm.parse_expiration(text), now, self.margin_days)
+        if not due:
+            return None
+        told = ", ".join(c.name + (" (missing)" if c.missing else f" ({c.days_left(now):.0f} days)") for c in due)
+        return self.change("renew", f"due for renewal: {told}")
+
+    def fix(self, change: Change) -> str:
+        if change.action == REPORT:
+            return f"echo {q(change.summary)} >&2\nexit 3\n"
+        return kubeadm.renew_script()
