@@ -37,12 +37,12 @@ IMAGES = Record({
 ENDPOINT = Record({
     "name": Field(Str(DOMAIN, describe="a DNS name"), required=True,
                   doc="controlPlaneEndpoint; the bind9 role serves an A record per control-plane node (or the VIP)"),
-    "port": Field(Port()),
+    "port": Field(Port(), doc="the API servers' port (default 6443)"),
     "vip": Field(IPAddress(), doc="a virtual address in front of the API servers; the name then points at it alone"),
 })
 
 CNI = Record({
-    "plugin": Field(Choice(("flannel", "calico")), required=True),
+    "plugin": Field(Choice(("flannel", "calico")), required=True, doc="flannel (VXLAN) or calico (through the Tigera operator's Installation)"),
     "repository": Field(Str(r"[a-z0-9.:-]+(/[a-z0-9._-]+)*", describe="an image repository"), required=True,
                         doc="where the CNI's images are pulled from (their tags are pinned in the project's manifest)"),
     "encapsulation": Field(Choice(("vxlan", "ipip")), doc="calico only: ipip (20 bytes) or vxlan (50 bytes); flannel is vxlan"),
@@ -53,16 +53,16 @@ SETTINGS = Record({
                            doc="the control-plane nodes, by inventory name; the first one is initialised, the others join it"),
     "version": Field(Str(PATTERN, describe="a version such as 1.31.4"), required=True,
                      doc="exactly this Kubernetes version, on every node"),
-    "cluster_name": Field(Str(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", describe="a name")),
+    "cluster_name": Field(Str(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", describe="a name"), doc="kubeadm's clusterName"),
     "dns_domain": Field(Str(DOMAIN, describe="a DNS domain"), doc="the cluster's service domain"),
-    "pod_cidr": Field(Network(), required=True),
-    "service_cidr": Field(Network(), required=True),
-    "endpoint": Field(ENDPOINT, required=True),
-    "cni": Field(CNI, required=True),
+    "pod_cidr": Field(Network(), required=True, doc="the pods' network (podSubnet); apart from the mesh and the services"),
+    "service_cidr": Field(Network(), required=True, doc="the services' network (serviceSubnet)"),
+    "endpoint": Field(ENDPOINT, required=True, doc="where every node and operator reaches the API"),
+    "cni": Field(CNI, required=True, doc="the pod network, from a manifest kept in the project, over the mesh interface"),
     "swap": Field(Choice(("off", "NoSwap", "LimitedSwap")),
                   doc="off: swap disabled now and at boot; NoSwap or LimitedSwap: kubelet's failSwapOn false with that swapBehavior"),
     "source": Field(SOURCE, required=True, doc="where kubeadm, kubelet and kubectl come from"),
-    "images": Field(IMAGES, required=True),
+    "images": Field(IMAGES, required=True, doc="where the control-plane and sandbox images come from"),
     "snapshotter": Field(Choice(("overlayfs", "native")), doc="containerd's snapshotter; native where overlay cannot mount (containers)"),
     "cert_margin_days": Field(Int(1, 365), doc="drift warns when a control-plane certificate expires within this many days"),
 })
