@@ -58,7 +58,7 @@ class Operator:
         return self.remotes[name]
 
     def run(self, name: str, script: str, what: str) -> str:
-        """A command on `name`; its output, or StepFailed-worthy RuntimeError with the redacted reason."""
+        """A command on `name` and its output; RuntimeError with the redacted reason when it fails."""
         result = self.remote(name).run(as_change(script), ROLE, what)
         if not result.ok:
             raise RuntimeError(self.redact((result.stderr or result.stdout).strip()[-800:] or f"exit {result.exit_code}"))

@@ -111,7 +111,7 @@ class KubePackages(Resource):
         """(missing, on another version, not held)."""
         found = self._found(output)
         missing = [p for p in PACKAGES if found.get(p, ("",))[0] != "installed"]
-        other = [p for p in PACKAGES if p not in missing and Version.parse(found[p][2]) != Version.parse(self.version)]
+        other = [p for p in PACKAGES if p not in missing and not _same_version(found[p][2], self.version)]
         unheld = [p for p in PACKAGES if p not in missing and found[p][1] != "hold"]
         return missing, other, unheld
 
@@ -141,6 +141,14 @@ class KubePackages(Resource):
         if change.action == "hold":
             return f"set -e\napt-mark hold {cmd(*change.data)} >/dev/null\n"
         return f"set -e\n{REPAIR_DPKG}{install_script(self.version, change.data, self.bundle)}"
+
+
+def _same_version(installed: str, pinned: str) -> bool:
+    """A package version such as 1.31.4-1.1 against the pin; one fleetfab cannot read is not the pin."""
+    try:
+        return Version.parse(installed) == Version.parse(pinned)
+    except ValueError:
+        return False
 
 
 def install_script(version: str, names, bundle: str | None) -> str:
