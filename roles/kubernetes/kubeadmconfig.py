@@ -16,6 +16,7 @@ from __future__ import annotations
 from fleetfab.resources import Directory, File
 from roles.kubernetes import topology
 from roles.kubernetes.containerd import SOCKET
+from roles.kubernetes.settings import ENDPOINT_PORT
 
 CONFIG_DIR = "/etc/fleetfab/kubernetes"
 INIT_FILE = f"{CONFIG_DIR}/init.yaml"
@@ -34,7 +35,7 @@ def values(ctx) -> dict:
     planes = topology.control_planes(ctx.inventory)
     return {
         "node": me, "version": topology.version(s), "endpoint": topology.endpoint(s), "socket": SOCKET,
-        "port": s["endpoint"].get("port", 6443), "cluster_name": s["cluster_name"], "dns_domain": s["dns_domain"],
+        "port": s["endpoint"].get("port", ENDPOINT_PORT), "cluster_name": s["cluster_name"], "dns_domain": s["dns_domain"],
         "pod_cidr": s["pod_cidr"], "service_cidr": s["service_cidr"], "image_repository": s["images"]["repository"],
         "cert_sans": [s["endpoint"]["name"], *([s["endpoint"]["vip"]] if s["endpoint"].get("vip") else []),
                       *(n.address for n in planes)],

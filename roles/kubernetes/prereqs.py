@@ -41,7 +41,8 @@ class KernelModules(Resource):
             f"if [ -d /sys/module/{q(m)} ]{' || [ -e ' + q(EVIDENCE[m]) + ' ]' if m in EVIDENCE else ''}; "
             f"then echo {q(m)} loaded; else echo {q(m)} absent; fi; " for m in self.names)
         return (f"{checks}if command -v modprobe >/dev/null 2>&1; then echo modprobe yes; else echo modprobe no; fi; "
-                "echo container $(systemd-detect-virt -c 2>/dev/null || echo none)")
+                # detect-virt prints "none" and fails outside a container; a host without it is taken as none
+                "virt=$(systemd-detect-virt -c 2>/dev/null); echo container ${virt:-none}")
 
     def _state(self, output: str) -> tuple[list[str], bool, str]:
         fields = dict(line.split(" ", 1) for line in lines(output) if " " in line)

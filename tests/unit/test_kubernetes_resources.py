@@ -56,9 +56,10 @@ def test_the_module_probe_counts_a_built_in_br_netfilter_by_its_sysctl_folder():
     assert "/proc/sys/net/bridge" in MODULES.probe()
 
 
-def test_the_module_probe_runs_in_a_real_shell_and_answers_every_line():
+def test_the_module_probe_runs_in_a_real_shell_and_answers_every_line_once():
     out = subprocess.run(["sh", "-c", MODULES.probe()], capture_output=True, text=True, check=True).stdout
     assert [line.split()[0] for line in out.splitlines()] == ["overlay", "br_netfilter", "modprobe", "container"]
+    assert len(out.splitlines()[-1].split()) == 2  # one word for the container kind, "none" outside one
 
 
 # -- swap ------------------------------------------------------------------------------------
