@@ -111,7 +111,6 @@ class Operator:
             "delete-node": lambda: kubeadm.delete_node_script(step.node), "reset": kubeadm.reset_script,
             "install-kubeadm": lambda: kubeadm.upgrade_kubeadm_script(step.version),
             "install-kubelet": lambda: kubeadm.upgrade_kubelet_script(step.version),
-            "upgrade-apply": lambda: kubeadm.upgrade_apply_script(step.version),
             "upgrade-node": kubeadm.upgrade_node_script,
         }
         if step.action in scripts:
@@ -120,6 +119,8 @@ class Operator:
             self.join(cluster.first.name, step)
         elif step.action == "wait-ready":
             self.wait_ready(step)
+        elif step.action == "upgrade-apply":
+            self.upgrade_apply(step)
         elif step.action == "snapshot":
             self.snapshot(step.node)
         else:
@@ -135,6 +136,13 @@ class Operator:
             self.redact.add(key)
         join = kubeadm.JoinCommand(join.endpoint, join.token, join.ca_hashes, key is not None, key)
         self.run(step.node, kubeadm.join_script(join), f"kubeadm join {step.node}")
+
+    def upgrade_apply(self, step: Step) -> None:
+        """`kubeadm upgrade plan` first: apply only what the plan says it will do."""
+        plan = kubeadm.parse_upgrade_plan(self.run(step.node, kubeadm.upgrade_plan_script(step.version), "kubeadm upgrade plan"))
+        if Version.parse(plan.target) != step.version:
+            raise RuntimeError(f"kubeadm's plan targets {plan.target}, not {step.version}")
+        self.run(step.node, kubeadm.upgrade_apply_script(step.version), f"kubeadm upgrade apply {step.version.tag}")
 
     def wait_ready(self, step: Step) -> None:
         self.run(step.host, kubeadm.wait_ready_script(step.node), f"wait for {step.node} Ready")

@@ -315,8 +315,13 @@ def upgrade_kubelet_script(version: Version) -> str:
             + "systemctl daemon-reload\nsystemctl restart kubelet\n")
 
 
+def upgrade_plan_script(version: Version) -> str:
+    """The plan for exactly this version (naming it skips kubeadm's look-up of the latest release)."""
+    return f"set -e\nkubeadm upgrade plan {q(version.tag)}\n"
+
+
 def upgrade_apply_script(version: Version) -> str:
-    return f"set -e\nkubeadm upgrade plan {q(version.tag)}\nkubeadm upgrade apply {q(version.tag)} --yes\n"
+    return f"set -e\nkubeadm upgrade apply {q(version.tag)} --yes\n"
 
 
 def upgrade_node_script() -> str:

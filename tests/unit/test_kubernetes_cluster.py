@@ -12,7 +12,7 @@ import pytest
 from roles.kubernetes.cluster import Operator, StepFailed
 from roles.kubernetes.planner import Cluster, NodeState, Step, plan_up
 from roles.kubernetes.versions import Version
-from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, TOKEN, UPLOAD_CERTS, node, node_list
+from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, TOKEN, UPGRADE_PLAN, UPLOAD_CERTS, node, node_list
 
 V131 = Version.parse("1.31.4")
 
@@ -97,3 +97,16 @@ def test_kubectl_steps_run_on_the_named_host_and_node_steps_on_the_node():
     op = Recorded({})
     op.execute([Step("drain", "w1", on="cp1"), Step("install-kubeadm", "w1", version=V131)], cluster_of(FIRST))
     assert [(n, w) for n, w, _ in op.ran] == [("cp1", "drain w1"), ("w1", "install-kubeadm w1")]
+
+
+def test_upgrade_apply_follows_a_plan_that_targets_the_version():
+    op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
+    op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.32.1"))], cluster_of(FIRST))
+    assert [w for _, w, _ in op.ran] == ["kubeadm upgrade plan", "kubeadm upgrade apply v1.32.1"]
+
+
+def test_upgrade_apply_is_refused_when_the_plan_targets_another_version():
+    op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
+    with pytest.raises(StepFailed, match="plan targets v1.32.1, not 1.32.2"):
+        op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.32.2"))], cluster_of(FIRST))
+    assert "kubeadm upgrade apply v1.32.2" not in [w for _, w, _ in op.ran]
