@@ -8,7 +8,7 @@ drift report, when one is given), so it is tested without a host or Graphviz:
   in its most specific group: the deepest one (the most levels of parent
   groups above it), and of equally deep ones the one written first under
   `groups:`. Its other groups are named in its label ("also in ...");
-- a guest (a host with `vm: {on: HOST}`, where the loaded Host has that
+- a guest (a host with `vm: {host: HOST}`, where the loaded Host has that
   field) is drawn inside its VM host's own cluster instead;
 - each host's label gives its name, address and roles; edge, mail and DNS
   hosts have shapes and borders of their own;
@@ -186,7 +186,7 @@ def cluster_chain(inventory, group: str | None) -> list[str]:
 
 
 def vm_host_of(inventory, host) -> str | None:
-    """The VM host a guest runs on (`vm: {on: NAME}`), if the inventory knows it.
+    """The VM host a guest runs on (`vm: {host: NAME}`), if the inventory knows it.
 
     A loop of guests is ignored, and such a host drawn in its group (the
     vmhost role refuses such an inventory; the picture never fails on one).

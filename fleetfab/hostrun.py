@@ -12,11 +12,13 @@ from fleetfab.errors import command_message, describe_error
 from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
 from fleetfab.remote import Remote
+from fleetfab.resources.base import REPORT
 from fleetfab.resources.blocked import Blocked
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
 from fleetfab.session import HostLocked, HostSession, as_change
-from fleetfab.ssh import connect
+from fleetfab.keysource import key_source, learn, read_keys
+from fleetfab.ssh import connect, connect_when_up, known_name
 
 if TYPE_CHECKING:
     from fleetfab.inventory.model import Host, Inventory
@@ -46,6 +48,8 @@ class HostRun:
         self.notified: list[str] = []
         self.purpose = "bootstrap"
         self.fired: set[str] = set()
+        #: the host was just made or started by its VM host in this run: wait for it to boot
+        self.await_boot = False
 
     @property
     def alive(self) -> bool:
@@ -61,12 +65,30 @@ class HostRun:
         is a command of its own.
         """
         self.purpose = purpose
+        booted = self.learn_host_keys()
         self.view.step(self.host.name, "connecting")
-        connection = connect(self.host, self.inventory.ssh)
+        connection = connect_when_up(self.host, self.inventory.ssh) if booted else connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
         if lock:
             self.session = HostSession(self.remote, exclusive=self.apply, purpose=purpose, timeout=self.inventory.ssh.read_timeout)
             self.session.request()
+
+    def started_guest(self, name: str) -> bool:
+        """This run created or started the guest `name` (a VM host's run)."""
+        return any(c.status == APPLIED and c.change.resource == f"guest {name}"
+                   and {"create", "start"} & set(c.change.action.split()) for c in self.report.changes)
+
+    def learn_host_keys(self) -> bool:
+        """A host whose keys another host tells (a guest): ask it first; True if it had to boot."""
+        source = key_source(self.inventory, self.host, self.roles)
+        if source is None:
+            return False
+        self.view.step(self.host.name, f"host keys from {source.host}")
+        step = lambda text: self.view.step(self.host.name, text)
+        keys = read_keys(self.inventory, source, self.host.name, self.await_boot, self.stop, step)
+        if keys:
+            learn(known_name(self.host), keys, self.inventory.ssh.known_hosts)
+        return self.await_boot
 
     def confirm_lock(self) -> None:
         if self.session is not None:
@@ -184,6 +206,9 @@ class HostRun:
             if isinstance(resource, Blocked):
                 self.note_blocked(role, resource, change)
             elif change is None:
+                self.report.unchanged += 1
+            elif change.action == REPORT and self.apply:
+                self.report.notes.append(self.redact(f"{role}: {change.summary}"))
                 self.report.unchanged += 1
             else:
                 pending.append((resource, ChangeRecord(role, change)))

@@ -57,6 +57,11 @@ class Role:
         give each a challenge zone that only their ACME key may update."""
         return ()
 
+    def host_keys(self, inventory: "Inventory", host: "Host"):
+        """A `fleetfab.keysource.KeySource` for a host whose SSH host keys another
+        host can tell out of band (a guest's VM host, from its console), or None."""
+        return None
+
     def gateways(self, inventory: "Inventory") -> dict[str, str]:
         """Hosts reached only through another host of the fleet: name -> that host's name."""
         return {}

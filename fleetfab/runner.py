@@ -77,12 +77,19 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
     publishing = {h.name for h in publishers}
+    by_name = {run.host.name: run for run in runs}
+    # A guest whose VM host is in the run starts once that host is done (it may
+    # have just made the guest); submitted last, so its VM host has a worker first.
+    guests = [run for run in runs if run.host.hypervisor in by_name and run.host.name not in publishing]
     with ThreadPoolExecutor(max_workers=options.parallel) as pool:
         started = {run: pool.submit(_start, run, options, book) for run in runs if run.host.name in publishing}
         read = [pool.submit(_read_exports, reader, book) for reader in readers]
-        whole = [pool.submit(_start_and_converge, run, options, book) for run in runs if run not in started]
-        converged = [pool.submit(_converge, run, started[run], book) for run in started]
-        for future in [*started.values(), *read, *whole, *converged]:
+        final = {run: pool.submit(_start_and_converge, run, options, book)
+                 for run in runs if run not in started and run not in guests}
+        final.update({run: pool.submit(_converge, run, started[run], book) for run in started})
+        after = [pool.submit(_after_vm_host, run, by_name[run.host.hypervisor], final[by_name[run.host.hypervisor]], options, book)
+                 for run in guests]
+        for future in [*started.values(), *read, *final.values(), *after]:
             future.result()
     book.remember_fresh(set(inventory.hosts))
     for run in runs:
@@ -124,6 +131,16 @@ def _start_and_converge(run: HostRun, options: RunOptions, book: ExportBook) -> 
         _converge_started(run, book)
     finally:
         run.close()
+
+
+def _after_vm_host(run: HostRun, vm_host: HostRun, done: Future, options: RunOptions, book: ExportBook) -> None:
+    """A guest: nothing until its VM host is done; then it waits for its boot if the VM host just started it."""
+    done.result()
+    if vm_host.report.status == "failed":
+        run.report.error = f"not started: its VM host {vm_host.host.name} failed ({vm_host.report.reason})"
+        return
+    run.await_boot = options.apply and vm_host.started_guest(run.host.name)
+    _start_and_converge(run, options, book)
 
 
 def _converge_started(run: HostRun, book: ExportBook) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 from pathlib import Path
 
 import paramiko
@@ -185,6 +186,12 @@ def loaded_identity(path: Path) -> paramiko.PKey | None:
 
 def known_keys(name: str, ssh: SshSettings) -> dict:
     """The recorded keys of `name` (key type -> key), the user's own file first, as ssh reads them."""
+    from fleetfab.keysource import learned
+
+    told = learned(name)
+    if told:
+        # told by the host that can see it boot (a guest's VM host): these alone
+        return told
     files = [SYSTEM_KNOWN_HOSTS] + ([ssh.known_hosts] if ssh.known_hosts else [])
     for path in files:
         found = parsed_known_hosts(path).lookup(name)
@@ -254,11 +261,34 @@ def connection_to(host: Host, ssh: SshSettings, config: Config | None = None) ->
         gateway=gateway,
     )
     client = connection.client
-    name = host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+    name = known_name(host)
     for key_type, key in known_keys(name, ssh).items():
         client.get_host_keys().add(name, key_type, key)
     client.set_missing_host_key_policy(host_key_policy(ssh))
     return connection
+
+
+def known_name(host: Host) -> str:
+    """The name known_hosts records a host under."""
+    return host.address if host.port == 22 else f"[{host.address}]:{host.port}"
+
+
+#: seconds a host that has just booted may take to accept SSH connections
+SSHD_START = 60.0
+
+
+def connect_when_up(host: Host, ssh: SshSettings) -> HostConnection:
+    """`connect`, retried while a host that has just booted still refuses or ignores connections."""
+    deadline = time.monotonic() + SSHD_START
+    while True:
+        try:
+            return connect(host, ssh)
+        except (paramiko.BadHostKeyException, paramiko.AuthenticationException, UnknownHostKey):
+            raise
+        except (OSError, paramiko.SSHException):
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(2)
 
 
 class SilentHost(paramiko.SSHException):

@@ -8,6 +8,7 @@ from roles.controller import Controller
 from roles.edge import Edge
 from roles.kubernetes import Kubernetes
 from roles.mail import Mail
+from roles.vmhost import VmHost
 from roles.wireguard import WireGuard
 
-ROLES = {role.name: role for role in (Base(), WireGuard(), Bind9(), AcmeCa(), Certificates(), Mail(), Edge(), Controller(), Kubernetes())}
+ROLES = {role.name: role for role in (Base(), WireGuard(), Bind9(), AcmeCa(), Certificates(), Mail(), Edge(), Controller(), VmHost(), Kubernetes())}

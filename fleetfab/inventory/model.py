@@ -54,7 +54,7 @@ class Host:
     @property
     def hypervisor(self) -> str | None:
         """The VM host this host is a guest of."""
-        return self.vm["on"] if self.vm else None
+        return self.vm["host"] if self.vm else None
 
 
 class SelectionError(InputError):

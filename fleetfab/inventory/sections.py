@@ -42,7 +42,7 @@ GROUP = Record({
 
 #: a guest of a VM host (roles/vmhost): the VM that this inventory host is
 VM = Record({
-    "on": Field(Str(HOST_NAME, describe="a host name"), required=True, doc="the VM host (role vmhost) that runs this guest"),
+    "host": Field(Str(HOST_NAME, describe="a host name"), required=True, doc="the VM host (role vmhost) that runs this guest"),
     "cpus": Field(Int(1, 256), doc="virtual CPUs"),
     "memory": Field(Int(128, 4194304), doc="memory, MiB"),
     "disk": Field(Str(r"[1-9][0-9]*[MGT]", describe="a size such as 512M, 20G or 1T"), doc="system disk size (it may grow, never shrink)"),

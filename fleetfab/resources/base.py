@@ -10,6 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+#: the action of a difference a bootstrap must not fix (a guest the inventory
+#: no longer declares): drift reports it, a bootstrap only notes it
+REPORT = "report"
+
+
 @dataclass(frozen=True)
 class Change:
     """One difference between a host and its desired state."""

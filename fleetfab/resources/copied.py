@@ -74,10 +74,25 @@ class Copied(Resource):
     owner: str = "root"
     group: str = "root"
     mode: str = "0644"
+    #: for big files: the SHA-256 is written beside the file when it arrives
+    #: (`<path>.sha256`) and read back, instead of hashing the file at every read
+    recorded: bool = False
+    #: a shell condition under which the file must not be replaced (a base image guests are built on)
+    keep_if: str | None = None
 
     @property
     def key(self) -> str:
         return f"file {self.path}"
+
+    @property
+    def available(self) -> bool:
+        """The operator's file is on this machine (an ops host checking the fleet has none)."""
+        return os.path.isfile(self.source)
+
+    def note(self, output: str) -> str | None:
+        if self.available:
+            return None
+        return f"{self.path}: not compared, {self.source} is not on this machine"
 
     @property
     def digest(self) -> str:
@@ -89,9 +104,12 @@ class Copied(Resource):
 
     def probe(self) -> str:
         p = q(self.path)
-        return f"if [ -f {p} ]; then stat -c '%U:%G %a' {p}; sha256sum {p} | cut -d' ' -f1; else echo '@absent'; fi"
+        digest = f"cat {q(self.path + '.sha256')} 2>/dev/null || echo none" if self.recorded else f"sha256sum {p} | cut -d' ' -f1"
+        return f"if [ -f {p} ]; then stat -c '%U:%G %a' {p}; {digest}; else echo '@absent'; fi"
 
     def compare(self, output: str) -> Change | None:
+        if not self.available:
+            return None
         found = output.split()
         if not found or found[0] == "@absent":
             return self.change("create", f"copy {Path(self.source).name} ({_size(self.source)})")
@@ -110,7 +128,16 @@ class Copied(Resource):
     def fix(self, change: Change) -> str:
         if change.summary.startswith("owner/mode"):
             return "set -e\n" + cmd("chown", f"{self.owner}:{self.group}", self.path) + "\n" + cmd("chmod", self.mode, self.path) + "\n"
-        return install_staged(staged_path(self.path, self.digest), self.digest, self.path, self.owner, self.group, self.mode)
+        lines = []
+        if self.keep_if and change.action != "create":
+            lines += [f"if {self.keep_if}; then",
+                      f"  rm -f {q(staged_path(self.path, self.digest))}",
+                      f"  echo {q(f'{self.path} is in use: it is not replaced (give a new version a new name)')} >&2; exit 1",
+                      "fi"]
+        lines.append(install_staged(staged_path(self.path, self.digest), self.digest, self.path, self.owner, self.group, self.mode))
+        if self.recorded:
+            lines.append(f"echo {self.digest} > {q(self.path + '.sha256')}\n")
+        return "\n".join(lines)
 
 
 def _size(path: str) -> str:

@@ -35,6 +35,28 @@ def drift_account(ctx) -> list:
 
 
 def authorized_keys(ctx, ops) -> File:
-    lines = [f'from="{host.address}",no-agent-forwarding,no-port-forwarding,no-X11-forwarding '
-             f'{ctx.export(host.name, "public_key", role=ROLE)}\n' for host in ops]
+    options = key_options(ctx.inventory, ctx.host)
+    lines = [f'from="{",".join(sources(ctx.inventory, ctx.host, ops_host))}",{options} '
+             f'{ctx.export(ops_host.name, "public_key", role=ROLE)}\n' for ops_host in ops]
     return File(AUTHORIZED_KEYS, "".join(lines), owner=ACCOUNT, group=ACCOUNT, mode="0600")
+
+
+def sources(inventory, host, ops_host) -> list[str]:
+    """Where the ops host's connections to `host` come from: its address, or
+    the VM host's side of the NAT network for a guest reached through it."""
+    from roles.vmhost.guests import side_address
+
+    found = [ops_host.address]
+    if host.gateway is not None:
+        found.append(side_address(inventory, host) or host.gateway.address)
+    return found
+
+
+def key_options(inventory, host) -> str:
+    """No forwarding at all, but for a host others are reached through: there
+    only to its guests' SSH ports."""
+    through = [h for h in inventory.hosts.values() if h.gateway is not None and h.gateway.name == host.name]
+    if not through:
+        return "no-agent-forwarding,no-port-forwarding,no-X11-forwarding"
+    opens = ",".join(f'permitopen="{h.address}:{h.port}"' for h in through)
+    return f"no-agent-forwarding,no-X11-forwarding,{opens}"

@@ -105,7 +105,7 @@ def test_lab_diagram_shows_every_mesh_member_with_its_mesh_address(lab, lab_dot)
     from roles.wireguard.mesh import members
 
     everyone = members(lab)
-    assert {m.name for m in everyone} == set(lab.hosts)
+    assert {m.name for m in everyone} == {h.name for h in lab.hosts.values() if "mesh" in h.groups}
     hub = "mesh 100.64.0.0/24"
     assert "100.64.0.0/24" in lab_dot.nodes[hub]["attrs"]["label"]
     for m in everyone:
@@ -136,15 +136,15 @@ def test_lab_diagram_nests_group_clusters_as_the_groups_nest(lab_dot):
     for group in ("nodes", "k8s", "k8s_control", "k8s_workers", "dns", "dns_primary", "dns_secondary",
                   "mail", "edge", "vmhosts"):
         assert clusters[f"cluster_group_{group}"]["attrs"]["label"] == group
-    assert clusters["cluster_group_k8s_workers"]["clusters"] == ["cluster_group_nodes", "cluster_group_k8s"]
-    assert lab_dot.nodes["worker1"]["clusters"] == ["cluster_group_nodes", "cluster_group_k8s",
+    assert clusters["cluster_group_k8s_workers"]["clusters"] == ["cluster_group_nodes", "cluster_group_mesh", "cluster_group_k8s"]
+    assert lab_dot.nodes["worker1"]["clusters"] == ["cluster_group_nodes", "cluster_group_mesh", "cluster_group_k8s",
                                                     "cluster_group_k8s_workers"]
     assert lab_dot.nodes["ns2"]["clusters"][-1] == "cluster_group_dns_secondary"
 
 
 def test_host_in_several_groups_is_drawn_in_its_deepest_group_and_names_the_others(lab_dot):
-    # mail1 is in mail (under nodes) and acme_clients (a top-level group): mail is deeper
-    assert lab_dot.nodes["mail1"]["clusters"] == ["cluster_group_nodes", "cluster_group_mail"]
+    # mail1 is in mail (under nodes and mesh) and acme_clients (a top-level group): mail is deeper
+    assert lab_dot.nodes["mail1"]["clusters"] == ["cluster_group_nodes", "cluster_group_mesh", "cluster_group_mail"]
     assert "also in: acme_clients" in lab_dot.nodes["mail1"]["attrs"]["label"]
     assert "cluster_group_acme_clients" not in lab_dot.clusters
 
@@ -175,7 +175,7 @@ def test_only_the_lab_hosts_declared_as_guests_are_drawn_inside_a_vm_host(lab, l
 
 
 def test_guest_is_drawn_inside_its_vm_host(lab):
-    guest = dataclasses.replace(lab.hosts["cp1"], vm={"on": "vmhost1"})
+    guest = dataclasses.replace(lab.hosts["cp1"], vm={"host": "vmhost1"})
     inventory = dataclasses.replace(lab, hosts={**lab.hosts, "cp1": guest})
     dot = read(fleet_dot(inventory))
     vm_cluster = "cluster_vm_vmhost1"

@@ -277,6 +277,6 @@ def host(name: str, vm: dict | None = None) -> Host:
 
 def test_only_an_inventory_with_a_vm_guest_needs_the_guest_image():
     plain = SimpleNamespace(hosts={"hv1": host("hv1")})
-    with_guest = SimpleNamespace(hosts={"hv1": host("hv1"), "g1": host("g1", {"on": "hv1", "cpus": 1})})
+    with_guest = SimpleNamespace(hosts={"hv1": host("hv1"), "g1": host("g1", {"host": "hv1", "cpus": 1})})
     assert not guestimage.declares_guest(plain)
     assert guestimage.declares_guest(with_guest)
