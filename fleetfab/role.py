@@ -134,7 +134,7 @@ class RoleContext:
             self.notes.append(f"{what}: {exc.why}")
             return None
 
-    def template(self, name: str, **values) -> str:
+    def template(self, name: str, /, **values) -> str:
         from fleetfab.templates import render
 
         return render(name, host=self.host, inventory=self.inventory, settings=self.settings, **values)

@@ -34,5 +34,5 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render(name: str, **values) -> str:
+def render(name: str, /, **values) -> str:
     return environment().get_template(name).render(**values)

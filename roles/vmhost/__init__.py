@@ -12,6 +12,7 @@ from __future__ import annotations
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.keysource import KeySource
 from fleetfab.role import Role
+from fleetfab.templates import render
 from roles.vmhost.checks import check_guests
 from roles.vmhost.console import console_keys_script
 from roles.vmhost.domain import Domain, UnknownGuests
@@ -23,7 +24,7 @@ from roles.vmhost.seed import SeedIso
 from roles.vmhost.seedfiles import seed_files
 from roles.vmhost.settings import DEFAULTS, ROLE, SETTINGS
 
-PACKAGES = ("libvirt-daemon-system", "libvirt-clients", "qemu-system-x86", "qemu-utils", "genisoimage",
+PACKAGES = ("libvirt-daemon-system", "libvirt-clients", "libxml2-utils", "qemu-system-x86", "qemu-utils", "genisoimage",
             "dnsmasq-base", "iptables")
 POOL = "fleetfab"
 QEMU_CONF = "/etc/libvirt/qemu.conf"
@@ -81,7 +82,7 @@ class VmHost(Role):
 
     def pool(self, ctx, layout):
         xml = f"{XML_DIR}/pool-{POOL}.xml"
-        yield File(xml, ctx.template("vmhost/pool.xml.j2", name=POOL, pool={**ctx.settings["pool"], "path": layout.root}),
+        yield File(xml, render("vmhost/pool.xml.j2", name=POOL, pool={**ctx.settings["pool"], "path": layout.root}),
                    validate=validated("storagepool"))
         yield Defined("pool", POOL, xml)
 
@@ -97,7 +98,7 @@ class VmHost(Role):
             values = {"name": name, "network": network, "bridge": bridge_name(name),
                       "ip": str(address.ip), "prefix": address.network.prefixlen}
         xml = f"{XML_DIR}/network-{name}.xml"
-        yield File(xml, ctx.template("vmhost/network.xml.j2", **values), validate=validated("network"))
+        yield File(xml, render("vmhost/network.xml.j2", **values), validate=validated("network"))
         yield Defined("net", name, xml)
 
     def guest(self, ctx, layout, guest):
@@ -110,7 +111,7 @@ class VmHost(Role):
                 "initrd": image_path(layout.images, guest.image, "initrd") if image.get("initrd") else None,
                 "cmdline": image.get("cmdline") or "root=/dev/vda console=ttyS0"}
         xml = f"{XML_DIR}/domain-{guest.name}.xml"
-        yield File(xml, ctx.template("vmhost/domain.xml.j2", guest=guest, image=boot, network=network,
+        yield File(xml, render("vmhost/domain.xml.j2", guest=guest, image=boot, network=network,
                                      emulation=s["emulation"], disk=layout.disk(guest.name), seed=seed,
                                      console=layout.console(guest.name)),
                    validate=validated("domain"))
