@@ -1,13 +1,13 @@
 """The lab tasks (`fab lab.*`): a Vagrant lab built from the inventory.
 
 scripts/setup installs and starts what the lab needs (Vagrant, dockerd,
-debootstrap); these tasks only parse options and call fleetfab.lab.
+debootstrap, QEMU's tools); these tasks only parse options and call fleetfab.lab.
 """
 
 from invoke import Exit, task
 
 from fleetfab.inventory import InventoryError
-from fleetfab.lab import lifecycle, rebuild as rebuilding
+from fleetfab.lab import guestimage, lifecycle, rebuild as rebuilding
 from fleetfab.lab.lifecycle import Lab
 from fleetfab.lab.paths import inventory_path
 from fleetfab.lab.proc import LabError
@@ -41,8 +41,19 @@ def _run(step, lab: Lab, *args) -> None:
 
 @task(help=_help("inventory", "provider", "mirror"))
 def up(c, inventory=None, provider=None, mirror=None):
-    """Build the box if its recipe changed, bring every machine up, write ssh_config."""
-    _run(lifecycle.up, _lab(inventory, provider), mirror)
+    """Build the box (and the guest image) if its recipe changed, bring every machine up, write ssh_config."""
+    _run(_up, _lab(inventory, provider), mirror)
+
+
+def _up(lab: Lab, mirror) -> None:
+    ensure_guest_image(lab, mirror)
+    lifecycle.up(lab, mirror)
+
+
+def ensure_guest_image(lab: Lab, mirror=None) -> None:
+    """The docker lab's VM host boots its guests from this image: build it when a guest is declared."""
+    if lab.provider == "docker" and guestimage.declares_guest(lab.inventory):
+        guestimage.ensure_guest_image(lab.paths, mirror)
 
 
 @task(help=_help("inventory", "provider"))
@@ -69,6 +80,15 @@ def box(c, inventory=None, mirror=None):
     _run(lifecycle.ensure_box, _lab(inventory, "docker"), mirror)
 
 
+@task(help=_help("mirror"))
+def guest_image(c, mirror=None):
+    """Build the lab guest's base image now into .lab/guest/ (lab.up does this when a guest is declared)."""
+    try:
+        guestimage.ensure_guest_image(_lab().paths, mirror)
+    except LabError as exc:
+        raise Exit(f"lab: {exc}", code=1)
+
+
 @task(help=_help("inventory", "provider", "mirror"))
 def rebuild(c, inventory=None, provider=None, mirror=None):
     """Destroy, up, bootstrap, bootstrap again (must change nothing), testinfra; timed."""
@@ -77,6 +97,7 @@ def rebuild(c, inventory=None, provider=None, mirror=None):
 
 def _rebuild(lab: Lab, mirror) -> None:
     lab.check_boxes()
+    ensure_guest_image(lab, mirror)
     failed = [r.name for r in rebuilding.rebuild(lab, mirror) if not r.ok]
     if failed:
         raise LabError(f"rebuild failed at stage {failed[0]!r}")
