@@ -1,7 +1,8 @@
 """The kubernetes role operated in the lab as an operator would: a hand edit found, an air-gapped bundle imported, refusals.
 
-Each test starts and ends with the lab converged; the bundle test puts the
-nodes back as the lab inventory has them (no bundle) when it is done.
+Each test starts and ends with the lab's kubernetes nodes converged, and
+touches no other machine; the bundle test puts the nodes back as the lab
+inventory has them (no bundle) when it is done.
 """
 
 from __future__ import annotations
@@ -11,12 +12,25 @@ import subprocess
 
 import pytest
 
+from fleetfab.lab.paths import inventory_path
 from roles.kubernetes.imagearchive import write_image_archive
 from roles.kubernetes.images import REMOTE_DIR
+from tests.faults.conftest import FaultLab
 
 NODE = "worker1"
 CONFIG = "/etc/containerd/config.toml"
 IMAGE = "registry.lab.test/fleetfab/bundle-busybox:static"
+
+
+@pytest.fixture(scope="module")
+def lab(pytestconfig, tmp_path_factory) -> FaultLab:
+    """The lab with its kubernetes nodes converged: these tests touch no other machine."""
+    if not shutil.which("docker") or subprocess.run(["docker", "info"], capture_output=True).returncode != 0:
+        pytest.skip("the lab's docker engine does not answer: run ./run lab first")
+    lab = FaultLab(inventory_path(pytestconfig.getoption("inventory")), tmp_path_factory.mktemp("kubernetes"))
+    code, run = lab.fab("-H", "k8s", "bootstrap")
+    assert code == 0, run.output
+    return lab
 
 
 def changes(document: dict, host: str) -> list[dict]:
