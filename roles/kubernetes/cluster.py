@@ -29,6 +29,10 @@ from roles.kubernetes.settings import ROLE
 from roles.kubernetes.versions import Version
 
 
+class CommandFailed(Exception):
+    """A command on a node exited non-zero; the message is its redacted output."""
+
+
 class StepFailed(Exception):
     def __init__(self, step: Step, why: str):
         self.step = step
@@ -58,10 +62,11 @@ class Operator:
         return self.remotes[name]
 
     def run(self, name: str, script: str, what: str) -> str:
-        """A command on `name` and its output; RuntimeError with the redacted reason when it fails."""
+        """A command on `name` and its output; CommandFailed with the redacted reason when it fails."""
         result = self.remote(name).run(as_change(script), ROLE, what)
         if not result.ok:
-            raise RuntimeError(self.redact((result.stderr or result.stdout).strip()[-800:] or f"exit {result.exit_code}"))
+            why = self.redact((result.stderr or result.stdout).strip()[-800:] or f"exit {result.exit_code}")
+            raise CommandFailed(f"{name}: {what}: {why}")
         return result.stdout
 
     def close(self) -> None:
@@ -86,6 +91,14 @@ class Operator:
         statuses = self.node_statuses(cluster)
         if statuses is not None:
             cluster = Cluster(tuple(_with_ready(s, statuses) for s in states))
+        return cluster
+
+    def running_cluster(self) -> Cluster:
+        """The cluster, refused when its first control-plane node was never initialised."""
+        cluster = self.cluster()
+        if not cluster.first.initialised:
+            raise Refused(f"no cluster runs: {kubeadm.ADMIN_CONF} is absent on {cluster.first.name} "
+                          "(bring it up with `fab kubernetes.up`)")
         return cluster
 
     def node_statuses(self, cluster: Cluster) -> dict | None:

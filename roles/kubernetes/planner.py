@@ -156,6 +156,8 @@ def _node_upgrade(node: NodeState, first: str, target: Version, apply: bool) -> 
 def plan_remove(cluster: Cluster, name: str) -> list[Step]:
     """Drain, delete the node object, reset the node (kubeadm removes its etcd member), clean it."""
     node = cluster.node(name)
+    if not (node.joined or node.initialised):
+        raise Refused(f"{name} is in no cluster (no kubelet.conf): nothing to remove")
     planes = [n for n in cluster.nodes if n.control_plane and n.joined]
     if node.control_plane and [n.name for n in planes] == [name]:
         raise Refused(f"{name} is the cluster's last control-plane node: use kubernetes.reset to take the cluster down")

@@ -13,7 +13,8 @@ from pathlib import Path
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain
 from roles.kubernetes import kubeadm, planner, topology
-from roles.kubernetes.cluster import Operator, StepFailed, dumps, json_safe
+from fleetfab.errors import describe_error
+from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed, dumps, json_safe
 from roles.kubernetes.planner import Refused
 from roles.kubernetes.settings import ROLE
 from roles.kubernetes.versions import Version
@@ -32,8 +33,11 @@ def _operate(purpose: str, hosts: str | None, work) -> int:
     operator = Operator(inventory, purpose, say=lambda text: out.print(text, markup=False, highlight=False))
     try:
         return work(operator, inventory, selected) or exitcodes.OK
-    except (Refused, StepFailed, kubeadm.ParseError) as exc:
+    except (Refused, StepFailed, CommandFailed, kubeadm.ParseError) as exc:
         err.print(f"{purpose}: {operator.redact(str(exc))}", style="bold red", markup=False)
+        return exitcodes.FAILED
+    except Exception as exc:  # a node that cannot be reached or locked: said in one line, like bootstrap
+        err.print(f"{purpose}: {operator.redact(describe_error(exc))}", style="bold red", markup=False)
         return exitcodes.FAILED
     finally:
         operator.close()
@@ -59,7 +63,7 @@ def upgrade(hosts: str | None, to: str) -> int:
 def remove(hosts: str | None) -> int:
     def work(op, inventory, selected):
         if len(selected) != 1:
-            raise Refused("kubernetes.remove takes exactly one node: -H NODE")
+            raise Refused("give exactly one node to remove: -H NODE")
         cluster = op.cluster()
         op.execute(planner.plan_remove(cluster, selected[0].name), cluster)
     return _operate("kubernetes.remove", hosts, work)
@@ -76,14 +80,14 @@ def reset(hosts: str | None, yes: bool) -> int:
 
 def backup(hosts: str | None) -> int:
     def work(op, inventory, selected):
-        first = topology.first_control_plane(inventory)
-        op.snapshot(first.name)
+        op.snapshot(op.running_cluster().first.name)
     return _operate("kubernetes.backup", hosts, work)
 
 
 def certs(hosts: str | None, json_path: str | None = None) -> int:
     """Each control-plane node's certificates; exit 2 when one expires within the margin."""
     def work(op, inventory, selected):
+        op.running_cluster()
         now = datetime.datetime.now(datetime.timezone.utc)
         code, document = exitcodes.OK, {}
         for node in topology.control_planes(inventory):
@@ -104,6 +108,7 @@ def certs(hosts: str | None, json_path: str | None = None) -> int:
 
 def renew(hosts: str | None) -> int:
     def work(op, inventory, selected):
+        op.running_cluster()
         for node in topology.control_planes(inventory):
             op.say(f"[{node.name}] renew certificates and restart the control-plane pods")
             op.run(node.name, kubeadm.renew_script(), "renew certificates")
@@ -113,7 +118,7 @@ def renew(hosts: str | None) -> int:
 def kubeconfig(hosts: str | None, path: str) -> int:
     """admin.conf from the first control-plane node, pointing at the endpoint name, private to the operator."""
     def work(op, inventory, selected):
-        first = topology.first_control_plane(inventory)
+        first = op.running_cluster().first
         settings = inventory.hosts[first.name].settings(ROLE)
         text = op.run(first.name, kubeadm.admin_conf_script(), "read admin.conf")
         target = Path(path).expanduser()

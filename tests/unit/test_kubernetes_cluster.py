@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from roles.kubernetes.cluster import Operator, StepFailed
+from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed
 from roles.kubernetes.planner import Cluster, NodeState, Step, plan_up
 from roles.kubernetes.versions import Version
 from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, TOKEN, UPGRADE_PLAN, UPLOAD_CERTS, node, node_list
@@ -27,7 +27,7 @@ class Recorded(Operator):
     def run(self, name, script, what):
         self.ran.append((name, what, script))
         if what in self.fail_on:
-            raise RuntimeError(f"{what} failed")
+            raise CommandFailed(f"{what} failed")
         for fragment, answer in self.answers.items():
             if fragment in script:
                 return answer

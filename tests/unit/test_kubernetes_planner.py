@@ -192,6 +192,12 @@ def test_removing_a_node_the_inventory_does_not_know_is_refused():
         plan_remove(running(), "stranger")
 
 
+def test_removing_a_node_that_never_joined_is_refused():
+    cluster = Cluster((member("cp1", True, initialised=True), fresh("w1")))
+    with pytest.raises(Refused, match="w1 is in no cluster"):
+        plan_remove(cluster, "w1")
+
+
 def test_reset_without_confirmation_is_refused():
     with pytest.raises(Refused, match="--yes"):
         plan_reset(running(), confirmed=False)
