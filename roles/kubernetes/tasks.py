@@ -121,6 +121,7 @@ def kubeconfig(hosts: str | None, path: str) -> int:
         first = op.running_cluster().first
         settings = inventory.hosts[first.name].settings(ROLE)
         text = op.run(first.name, kubeadm.admin_conf_script(), "read admin.conf")
+        op.redact.add(text)  # its client key is the cluster's keys to the kingdom: never in any message
         target = Path(path).expanduser()
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
