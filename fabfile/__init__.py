@@ -5,7 +5,7 @@
 
 from invoke import Collection
 
-from fabfile import diagram, drift, fleet, kubernetes, lab, mail, wireguard
+from fabfile import diagram, drift, fleet, kubernetes, lab, mail, vmhost, wireguard
 
 ns = Collection(fleet.bootstrap, fleet.inventory, fleet.roles, fleet.history)
 ns.add_task(diagram.diagram)
@@ -18,3 +18,4 @@ ns.add_collection(Collection.from_module(lab), name="lab")
 ns.add_collection(Collection.from_module(wireguard), name="wireguard")
 ns.add_collection(Collection.from_module(mail), name="mail")
 ns.add_collection(Collection.from_module(kubernetes), name="kubernetes")
+ns.add_collection(Collection.from_module(vmhost), name="vmhost")

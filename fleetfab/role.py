@@ -75,6 +75,19 @@ class Role:
         return ()
 
 
+class Idle(Role):
+    """Stands in for a role during a procedure (a rotation, a guest's restart): states nothing."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+def procedure_roles(inventory, **acting: Role) -> dict:
+    """Every role of the inventory idle but the `acting` ones: a procedure changes only what it is about."""
+    names = {r for host in inventory.hosts.values() for r in host.roles}
+    return {**{name: Idle(name) for name in names}, **acting}
+
+
 @dataclass(frozen=True)
 class Export:
     """A value published by a host: the shell command that prints it.

@@ -8,6 +8,7 @@ a key that differs from a recorded one is always refused.
 from __future__ import annotations
 
 import functools
+import logging
 import threading
 import time
 from pathlib import Path
@@ -57,6 +58,10 @@ def host_key_policy(ssh: SshSettings) -> paramiko.MissingHostKeyPolicy:
 
 
 SYSTEM_KNOWN_HOSTS = Path("~/.ssh/known_hosts").expanduser()
+
+# paramiko logs its own errors ("Secsh channel 0 open FAILED") as it raises
+# them; fleetfab reports each one in its own words, once, on its host's line.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 class KnownHosts:

@@ -19,7 +19,7 @@ from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.report.model import totals
 from fleetfab.report.render import changes_table, print_errors, summary_table
 from fleetfab.report.views import make_view
-from fleetfab.role import Role
+from fleetfab.role import procedure_roles
 from fleetfab.runner import RunOptions, run_fleet
 from roles.wireguard.keys import NewPrivateKey
 from roles.wireguard.mesh import ROLE
@@ -39,18 +39,8 @@ class Rotating(WireGuard):
             yield NewPrivateKey(KEY_PATH)
 
 
-class Idle(Role):
-    """Stands in for every other role of a member during a rotation."""
-
-    def __init__(self, name: str):
-        self.name = name
-
-
 def rotation_roles(inventory, targets: frozenset[str]) -> dict:
-    names = {r for host in inventory.hosts.values() for r in host.roles}
-    roles = {name: Idle(name) for name in names}
-    roles[ROLE] = Rotating(targets)
-    return roles
+    return procedure_roles(inventory, **{ROLE: Rotating(targets)})
 
 
 def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:

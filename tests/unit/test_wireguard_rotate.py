@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from roles.wireguard.keys import NewPrivateKey
-from roles.wireguard.rotate import Idle, rotation_roles
+from fleetfab.role import Idle
+from roles.wireguard.rotate import rotation_roles
 from tests.unit.wireguard_fleet import context, write_and_load
 
 INVENTORY = """

@@ -1,0 +1,53 @@
+"""vmhost.destroy and vmhost.reboot: what they do to a guest, and what they keep."""
+
+from fleetfab.keysource import parse_keys
+from roles.vmhost.console import console_keys_script
+from roles.vmhost.operations import GuestGone, GuestRestarted
+
+DISK = "/var/lib/libvirt/images/fleetfab/guests/g1.qcow2"
+SEED = "/var/lib/libvirt/images/fleetfab/seed/g1.iso"
+
+
+def test_destroy_keeps_the_disk_by_default():
+    gone = GuestGone("g1", DISK, SEED, delete_disk=False)
+    change = gone.compare("defined disk")
+    assert change.summary == f"stop and undefine g1; its disk {DISK} is kept"
+    assert DISK not in gone.fix(change)
+
+
+def test_destroy_deletes_the_disk_only_when_asked():
+    gone = GuestGone("g1", DISK, SEED, delete_disk=True)
+    assert f"rm -f {DISK}" in gone.fix(gone.compare("defined disk"))
+
+
+def test_destroying_a_guest_that_is_gone_changes_nothing():
+    assert GuestGone("g1", DISK, SEED, delete_disk=False).compare("absent disk") is None
+
+
+def test_a_restart_powers_off_and_on_so_a_new_size_takes_effect():
+    restart = GuestRestarted("g1", "/var/log/libvirt/qemu/g1-console.log")
+    change = restart.compare("running")
+    script = restart.fix(change)
+    assert change.action == "stop start"
+    assert script.index("virsh -q shutdown g1") < script.index(": > /var/log/libvirt/qemu/g1-console.log") < script.index("virsh -q start g1")
+
+
+def test_keys_are_read_from_the_last_block_on_the_console(tmp_path):
+    import subprocess
+
+    log = tmp_path / "console.log"
+    log.write_text("<14>Dec  2 cloud-init: ec2: ssh-ed25519 AAAAfingerprint\r\n"
+                   "-----BEGIN SSH HOST KEY KEYS-----\r\nssh-ed25519 AAAAold root@g1\r\n-----END SSH HOST KEY KEYS-----\r\n"
+                   "-----BEGIN SSH HOST KEY KEYS-----\r\necdsa-sha2-nistp256 AAAAe root@g1\r\nssh-ed25519 AAAAnew root@g1\r\n"
+                   "-----END SSH HOST KEY KEYS-----\r\n")
+    out = subprocess.run(["sh", "-c", console_keys_script(str(log))], capture_output=True, text=True, check=True).stdout
+    assert parse_keys(out) == {"ecdsa-sha2-nistp256": "AAAAe", "ssh-ed25519": "AAAAnew"}
+
+
+def test_a_console_before_the_keys_are_printed_tells_none(tmp_path):
+    import subprocess
+
+    log = tmp_path / "console.log"
+    log.write_text("[    0.000000] Linux version 6.1\r\n-----BEGIN SSH HOST KEY KEYS-----\r\nssh-ed25519 AAAAhalf")
+    out = subprocess.run(["sh", "-c", console_keys_script(str(log))], capture_output=True, text=True, check=True).stdout
+    assert parse_keys(out) == {}
