@@ -12,7 +12,7 @@ import copy
 
 import yaml
 
-from fleetfab.ssh import known_keys
+from fleetfab.ssh import known_keys, known_name
 from roles.controller.settings import ACCOUNT, KEY, KNOWN_HOSTS
 
 HEADER = ("# Managed by fleetfab (role controller): the operator's inventory, as the ops host reads it.\n"
@@ -43,7 +43,13 @@ def ops_inventory(inventory, applies: bool) -> str:
 
 
 def lookup_names(inventory) -> list[str]:
-    return [host.address if host.port == 22 else f"[{host.address}]:{host.port}" for host in inventory.hosts.values()]
+    """Hosts whose keys the ops host must know in advance: not those another host
+    tells at each connection (a guest's, from its VM host's console)."""
+    from fleetfab.keysource import key_source
+    from fleetfab.registry import all_roles
+
+    roles = all_roles()
+    return [known_name(host) for host in inventory.hosts.values() if key_source(inventory, host, roles) is None]
 
 
 def ops_known_hosts(inventory) -> str:

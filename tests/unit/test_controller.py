@@ -181,3 +181,15 @@ def test_the_units_pass_systemd_analyze_verify(fleet, tmp_path, unit):
     (tmp_path / unit).write_text(content.replace("/opt/fleetfab/venv/bin/fleetfab-scheduled", shutil.which("true")))
     result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / unit)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_guests_keys_are_left_to_its_vm_hosts_console_not_copied(write_inventory):
+    from tests.unit.vmhost_fleet import write_fleet
+
+    path = write_fleet(write_inventory)
+    (path.parent / "known_hosts").write_text("198.18.0.51 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBHnW1QEnvwmU7kc8gIkyEp8mg7A6gyVoa3A4tcHb0Cs\n"
+                                             "198.18.100.11 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK8Jc8k5D8pBvbSP8xW6XhmXKZJkzrX2y7Wl1bYhbkU0\n")
+    text = path.read_text().replace("ssh:\n  user: root\n", "ssh:\n  user: root\n  known_hosts: known_hosts\n")
+    path.write_text(text)
+    names = [line.split()[0] for line in ops_known_hosts(load_inventory(path)).splitlines()]
+    assert names == ["198.18.0.51"]
