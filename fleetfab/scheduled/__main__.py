@@ -27,6 +27,10 @@ def parser() -> argparse.ArgumentParser:
     parse.add_argument("--notify-timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds the notification may take")
     parse.add_argument("--drift-timeout", type=float, help="seconds the drift check may take before it is interrupted")
     parse.add_argument("--inventory", type=Path, help="the inventory (sets FLEETFAB_INVENTORY)")
+    parse.add_argument("--recorded-is-success", action="store_true",
+                       help="exit 0 once the result is recorded, whatever drift found (for a systemd unit: "
+                            "drift and unreachable hosts are in the report and metrics; a failed unit then "
+                            "means the check itself did not run)")
     return parse
 
 
@@ -45,7 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         # absolute, so the drift child finds it whatever its working directory
         os.environ["FLEETFAB_INVENTORY"] = str(args.inventory.resolve())
     try:
-        return scheduled_run(settings(args))
+        code = scheduled_run(settings(args))
+        return exitcodes.OK if args.recorded_is_success else code
     except Busy as exc:
         logging.getLogger("fleetfab.scheduled").error("%s", exc)
         return exitcodes.FAILED

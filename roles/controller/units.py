@@ -34,7 +34,7 @@ def scheduled_command(settings: dict) -> str:
     drift_timeout = max(1, seconds(settings["time_limit"]) * 9 // 10)
     parts = [f"{VENV}/bin/fleetfab-scheduled", "--inventory", INVENTORY, "--state-dir", STATE_DIR,
              "--textfile-dir", settings["textfile_dir"], "--keep", str(settings["keep"]),
-             "--drift-timeout", str(drift_timeout)]
+             "--drift-timeout", str(drift_timeout), "--recorded-is-success"]
     if settings.get("notify"):
         parts += ["--notify", settings["notify"]]
     return " ".join(part if PLAIN.fullmatch(part) else systemd_quoted(part) for part in parts)

@@ -148,7 +148,7 @@ def test_the_service_runs_once_at_a_time_as_the_drift_account_with_a_time_limit(
     service = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift.service"].content
     assert "Type=oneshot" in service and f"User={ACCOUNT}" in service
     assert "TimeoutStartSec=10min" in service
-    assert "SuccessExitStatus=2" in service
+    assert "--recorded-is-success" in service
 
 
 def test_the_drift_inside_a_check_stops_before_the_time_limit_so_its_report_is_kept():

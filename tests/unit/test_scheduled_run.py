@@ -215,3 +215,12 @@ def test_the_command_line_runs_the_real_drift_check_and_records_a_bad_inventory(
 
 def test_the_command_line_refuses_to_keep_no_history(tmp_path):
     assert cli.main(["--state-dir", str(tmp_path), "--keep", "0"]) == 1
+
+
+def test_for_a_unit_a_recorded_result_is_a_success_whatever_drift_found(tmp_path, monkeypatch):
+    """The failed check above, recorded: the unit stays green, the report and metrics carry the failure."""
+    monkeypatch.setenv("FLEETFAB_INVENTORY", "")
+    code = cli.main(["--state-dir", str(tmp_path / "state"), "--inventory", str(tmp_path / "missing.yml"),
+                     "--recorded-is-success"])
+    assert code == 0
+    assert StateDir(tmp_path / "state").latest()["error"] == "drift exited 1 without writing a report (see the service log)"
