@@ -19,7 +19,7 @@ from roles.vmhost.domain import Domain, UnknownGuests
 from roles.vmhost.guests import guest_network, guests_on, spec_of
 from roles.vmhost.images import image_path, image_resources
 from roles.vmhost.layout import Layout
-from roles.vmhost.libvirt import XML_DIR, Defined, validated
+from roles.vmhost.libvirt import XML_DIR, BridgePresent, Defined, validated
 from roles.vmhost.seed import SeedIso
 from roles.vmhost.seedfiles import seed_files
 from roles.vmhost.settings import DEFAULTS, ROLE, SETTINGS
@@ -90,6 +90,7 @@ class VmHost(Role):
         if network["mode"] == "bridge":
             # A bridge over the host's own interface carries its SSH: fleetfab
             # joins guests to a bridge the operator made, and never makes one.
+            yield BridgePresent(network["bridge"])
             values = {"name": name, "network": network}
         else:
             from ipaddress import ip_interface

@@ -51,3 +51,34 @@ class Defined(Resource):
         if change.action == "define" or "autostart" in change.action.split():
             lines.append(f"virsh -q {kind}-autostart {name}")
         return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class BridgePresent(Resource):
+    """A bridge guests join, made by the host's own network configuration, never by fleetfab.
+
+    A bridge over the host's interface takes the host's own SSH path: made
+    from here, one mistake leaves the host unreachable, with no way back from
+    this side. So a missing bridge is refused, with the reason, and the
+    operator makes it where the host's network is configured (with its console
+    at hand).
+    """
+
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"bridge {self.name}"
+
+    def probe(self) -> str:
+        return f"[ -d /sys/class/net/{q(self.name)}/bridge ] && echo bridge || echo '@absent'"
+
+    def compare(self, output: str) -> Change | None:
+        if output.strip() == "bridge":
+            return None
+        return self.change("refuse", f"no bridge {self.name} on the host: fleetfab does not make a bridge over the host's "
+                                     "own interface (it would cut the host's SSH if it went wrong); make it in the host's "
+                                     "network configuration")
+
+    def fix(self, change: Change) -> str:
+        return f"echo {q(change.summary)} >&2\nexit 1\n"

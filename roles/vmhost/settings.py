@@ -15,9 +15,7 @@ NETWORK = Record({
     "mode": Field(Str(r"nat|route|bridge", describe="'nat', 'route' or 'bridge'"), required=True,
                   doc="nat/route: a libvirt network with its own range; bridge: guests on a bridge of the host's network"),
     "address": Field(Interface(), doc="nat/route: the host's address on the network, with its prefix (198.18.100.1/24)"),
-    "bridge": Field(Str(r"[a-z][a-z0-9_-]{0,14}", describe="an interface name"), doc="bridge mode: the bridge guests join"),
-    "interface": Field(Str(r"[a-z][a-z0-9_.-]{0,14}", describe="an interface name"),
-                       doc="bridge mode: the host's interface the bridge is made over (it carries the host's SSH)"),
+    "bridge": Field(Str(r"[a-z][a-z0-9_-]{0,14}", describe="an interface name"), doc="bridge mode: the host's existing bridge guests join (fleetfab never makes one)"),
     "gateway": Field(IPAddress(), doc="the guests' default route (default: the host's address on a nat/route network)"),
     "dns": Field(IPAddress(), doc="the guests' name server (default: the gateway)"),
 })

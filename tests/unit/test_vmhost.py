@@ -253,3 +253,14 @@ def test_a_guests_console_is_emptied_before_it_starts_so_its_keys_are_this_boots
     resource = guest(fleet)
     script = resource.fix(resource.compare(probe_output(state="shut off")))
     assert script.index(": > /var/log/libvirt/qemu/g1-console.log") < script.index("virsh -q start g1")
+
+
+def test_a_bridge_network_joins_an_existing_bridge_and_a_missing_one_is_refused(write_inventory):
+    text = VM_FLEET.replace("guests: {mode: nat, address: 198.18.100.1/24}", "guests: {mode: bridge, bridge: br0}")
+    text = text.replace("198.18.100.11", "198.18.0.111").replace("198.18.100.12", "198.18.0.112")
+    inventory = load_inventory(write_fleet(write_inventory, text))
+    bridge = resources(inventory)["bridge br0"]
+    assert bridge.compare("bridge\n") is None
+    refused = bridge.compare("@absent\n")
+    assert refused.action == "refuse" and "fleetfab does not make a bridge" in refused.summary
+    assert inventory.hosts["g1"].gateway is None  # on the host's own network: reached directly
