@@ -148,8 +148,13 @@ class Domain(Resource):
         lines = ["set -e"]
         if "create" in steps:
             lines.append(f"[ -e {d} ] || qemu-img create -q -f qcow2 -F qcow2 -b {q(self.base)} {d} {self.spec.disk}")
-        if "create" in steps or "redefine" in steps:
+        if "create" in steps:
             lines.append(f"virsh -q define {q(self.xml)} >/dev/null")
+        if "redefine" in steps:
+            # the same domain, so the definition keeps its UUID (libvirt refuses a second one by that name)
+            lines += [f"uuid=$(virsh -q domuuid {n})", "new=$(mktemp)",
+                      f"sed \"s|<name>{self.spec.name}</name>|&<uuid>$uuid</uuid>|\" {q(self.xml)} > \"$new\"",
+                      "virsh -q define \"$new\" >/dev/null", "rm -f \"$new\""]
         if "grow" in steps:
             running = change.data and change.data[0]
             lines.append(f"virsh -q blockresize {n} vda {self.spec.disk_bytes}B" if running

@@ -264,3 +264,10 @@ def test_a_bridge_network_joins_an_existing_bridge_and_a_missing_one_is_refused(
     refused = bridge.compare("@absent\n")
     assert refused.action == "refuse" and "fleetfab does not make a bridge" in refused.summary
     assert inventory.hosts["g1"].gateway is None  # on the host's own network: reached directly
+
+
+def test_a_redefinition_keeps_the_domains_uuid(fleet):
+    resource = guest(fleet)
+    script = resource.fix(resource.compare(probe_output(vcpu=2)))
+    assert "uuid=$(virsh -q domuuid g1)" in script
+    assert 's|<name>g1</name>|&<uuid>$uuid</uuid>|' in script
