@@ -15,9 +15,10 @@ from fleetfab.report.model import totals
 from fleetfab.report.render import changes_table, print_errors, summary_table
 from fleetfab.report.views import make_view
 from fleetfab.resources import Change, Resource
-from fleetfab.role import Role, procedure_roles
+from fleetfab.role import procedure_roles
 from fleetfab.runner import RunOptions, run_fleet
 from fleetfab.shell import q
+from roles.vmhost import VmHost
 from roles.vmhost.layout import Layout
 from roles.vmhost.settings import ROLE
 
@@ -90,10 +91,11 @@ class GuestRestarted(Resource):
         ]) + "\n"
 
 
-class Procedure(Role):
-    """The vmhost role for one procedure: on each VM host, exactly the given resources."""
+class Procedure(VmHost):
+    """The vmhost role for one procedure: on each VM host, exactly the given resources.
 
-    name = ROLE
+    Still the vmhost role otherwise: a restarted guest's keys are read from its console.
+    """
 
     def __init__(self, by_host: dict[str, list[Resource]]):
         self.by_host = by_host

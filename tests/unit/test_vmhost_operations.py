@@ -51,3 +51,13 @@ def test_a_console_before_the_keys_are_printed_tells_none(tmp_path):
     log.write_text("[    0.000000] Linux version 6.1\r\n-----BEGIN SSH HOST KEY KEYS-----\r\nssh-ed25519 AAAAhalf")
     out = subprocess.run(["sh", "-c", console_keys_script(str(log))], capture_output=True, text=True, check=True).stdout
     assert parse_keys(out) == {}
+
+
+def test_a_procedure_still_tells_a_restarted_guests_keys(write_inventory):
+    from fleetfab.inventory import load_inventory
+    from roles.vmhost.operations import Procedure
+    from tests.unit.vmhost_fleet import write_fleet
+
+    inventory = load_inventory(write_fleet(write_inventory))
+    source = Procedure({}).host_keys(inventory, inventory.hosts["g1"])
+    assert source.host == "hv1" and "g1-console.log" in source.script
