@@ -57,6 +57,12 @@ class Role:
         give each a challenge zone that only their ACME key may update."""
         return ()
 
+    def after_bootstrap(self, inventory: "Inventory", hosts: list["Host"]) -> Callable[[], int] | None:
+        """A multi-host procedure a bootstrap of `hosts` ends with once every one of
+        them converged (a cluster's init and joins, one node at a time), or None.
+        It returns an exit code."""
+        return None
+
     def host_keys(self, inventory: "Inventory", host: "Host"):
         """A `fleetfab.keysource.KeySource` for a host whose SSH host keys another
         host can tell out of band (a guest's VM host, from its console), or None."""

@@ -50,6 +50,8 @@ class RunResult:
     interrupted: bool = False
     #: every value read (or remembered) in the run, for tasks that report on them
     exports: ExportBook | None = None
+    #: the hosts the run was over
+    hosts: list = field(default_factory=list)
 
 
 class ReadOnlyInventory(InputError):
@@ -94,7 +96,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     book.remember_fresh(set(inventory.hosts))
     for run in runs:
         view.finish(run.host.name, run.report)
-    return RunResult([r.report for r in runs], redactor, exports=book)
+    return RunResult([r.report for r in runs], redactor, exports=book, hosts=list(selected))
 
 
 def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:

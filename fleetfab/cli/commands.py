@@ -88,7 +88,26 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
         code = exitcodes.INTERRUPTED
     if json_path:
         write_report(json_path, report_document("bootstrap --dry" if dry else "bootstrap", reports, redact, code))
+    if code == exitcodes.OK and not dry:
+        code = procedures_after(out, result.hosts)
     return code
+
+
+def procedures_after(out: Console, hosts: list) -> int:
+    """What the roles finish a converged bootstrap with (kubernetes: init, then joins); the first failure stops."""
+    from fleetfab.inventory import load_inventory
+    from fleetfab.registry import all_roles
+
+    inventory = load_inventory()
+    for role in all_roles().values():
+        step = role.after_bootstrap(inventory, hosts)
+        if step is None:
+            continue
+        out.print(f"bootstrap: then {role.name}'s own steps")
+        code = step()
+        if code != exitcodes.OK:
+            return code
+    return exitcodes.OK
 
 
 def drift(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:

@@ -39,6 +39,16 @@ class Kubernetes(Role):
     def check(self, inventory):
         return problems(inventory)
 
+    def after_bootstrap(self, inventory, hosts):
+        """`fab -H k8s bootstrap` ends with kubernetes.up (init once, joins one at a time) once the
+        nodes have kubeadm; with an unreachable source (the lab) the nodes' notes say why it waits."""
+        nodes = [h for h in hosts if h.has_role(ROLE)]
+        if not nodes or not all(h.settings(ROLE)["source"].get("reachable", True) for h in nodes):
+            return None
+        from roles.kubernetes.tasks import up
+
+        return lambda: up(",".join(h.name for h in nodes))
+
     def prepare(self, ctx):
         yield from containerd.prepare()
 

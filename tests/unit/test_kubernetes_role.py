@@ -363,3 +363,20 @@ def test_a_node_that_disagrees_on_a_cluster_wide_value_is_refused_at_its_host(pr
 def test_a_node_without_the_mesh_is_refused(problems_of):
     found = problems_of(lambda t: t.replace("roles: [wireguard, kubernetes]", "roles: [kubernetes]"))
     assert any("needs the wireguard role" in p for p in found)
+
+
+def test_a_bootstrap_of_the_nodes_ends_with_the_clusters_init_and_joins(inventory_of):
+    inventory = inventory_of()
+    step = Kubernetes().after_bootstrap(inventory, list(inventory.hosts.values()))
+    assert callable(step)
+
+
+def test_with_an_unreachable_source_a_bootstrap_does_not_go_on_to_kubeadm(inventory_of):
+    inventory = inventory_of(change=lambda t: t.replace("key: signing.asc", "key: signing.asc\n              reachable: false"))
+    assert Kubernetes().after_bootstrap(inventory, list(inventory.hosts.values())) is None
+
+
+def test_a_bootstrap_of_hosts_without_the_role_has_no_cluster_steps(inventory_of):
+    inventory = inventory_of()
+    others = [h for h in inventory.hosts.values() if not h.has_role("kubernetes")]
+    assert Kubernetes().after_bootstrap(inventory, others) is None
