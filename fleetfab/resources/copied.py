@@ -79,6 +79,8 @@ class Copied(Resource):
     recorded: bool = False
     #: a shell condition under which the file must not be replaced (a base image guests are built on)
     keep_if: str | None = None
+    #: the owner is someone else's business (libvirt hands a running guest's images to QEMU's user, then back)
+    any_owner: bool = False
 
     @property
     def key(self) -> str:
@@ -115,7 +117,7 @@ class Copied(Resource):
             return self.change("create", f"copy {Path(self.source).name} ({_size(self.source)})")
         if len(found) < 3 or found[2] != self.digest:
             return self.change("update", f"copy {Path(self.source).name} ({_size(self.source)}): content differs")
-        wanted = [f"{self.owner}:{self.group}", self.mode_octal]
+        wanted = [found[0] if self.any_owner else f"{self.owner}:{self.group}", self.mode_octal]
         if found[:2] != wanted:
             return self.change("update", f"owner/mode {' '.join(found[:2])} -> {' '.join(wanted)}")
         return None
@@ -127,7 +129,8 @@ class Copied(Resource):
 
     def fix(self, change: Change) -> str:
         if change.summary.startswith("owner/mode"):
-            return "set -e\n" + cmd("chown", f"{self.owner}:{self.group}", self.path) + "\n" + cmd("chmod", self.mode, self.path) + "\n"
+            chown = "" if self.any_owner else cmd("chown", f"{self.owner}:{self.group}", self.path) + "\n"
+            return "set -e\n" + chown + cmd("chmod", self.mode, self.path) + "\n"
         lines = []
         if self.keep_if and change.action != "create":
             lines += [f"if {self.keep_if}; then",

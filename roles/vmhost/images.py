@@ -3,7 +3,8 @@
 An image comes from a URL (downloaded once by the VM host and checked against
 its SHA-256) or from a file on the operator's machine (copied over SSH). Its
 SHA-256 is recorded beside it, so a drift reads a line instead of hashing
-gigabytes. A base image that a guest's disk is built on is never replaced:
+gigabytes. Its owner is libvirt's to change (it gives a running guest's
+images to QEMU's user and takes them back): only content and mode are checked. A base image that a guest's disk is built on is never replaced:
 a new version of an image is a new name in the inventory.
 """
 
@@ -38,10 +39,10 @@ def image_resources(inventory, name: str, image: dict, folder: str, disks: str) 
     if image.get("url"):
         found = [Downloaded(path, image["url"], image["sha256"])]
     else:
-        found = [Copied(path, local(inventory, image["file"]), mode="0444", recorded=True, keep_if=guard)]
+        found = [Copied(path, local(inventory, image["file"]), mode="0444", recorded=True, keep_if=guard, any_owner=True)]
     for part in ("kernel", "initrd"):
         if image.get(part):
-            found.append(Copied(image_path(folder, name, part), local(inventory, image[part]), mode="0444"))
+            found.append(Copied(image_path(folder, name, part), local(inventory, image[part]), mode="0444", any_owner=True))
     return found
 
 

@@ -56,3 +56,10 @@ def test_two_destinations_of_one_file_never_share_a_staging_path(image):
     one = Copied("/srv/a/base.qcow2", str(image))
     two = Copied("/srv/b/base.qcow2", str(image))
     assert one.uploads(one.compare("@absent"))[0].staged != two.uploads(two.compare("@absent"))[0].staged
+
+
+def test_a_file_whose_owner_is_someone_elses_business_is_compared_by_content_and_mode(image):
+    resource = copied(image, mode="0444", any_owner=True)
+    assert resource.compare(f"libvirt-qemu:libvirt-qemu 444\n{sha(image)}\n") is None
+    change = resource.compare(f"libvirt-qemu:kvm 644\n{sha(image)}\n")
+    assert "chown" not in resource.fix(change) and "chmod 0444" in resource.fix(change)
