@@ -24,16 +24,35 @@ OFFLINE = {
 
 # Vagrant never picks docker by itself: where neither hypervisor's tools are
 # installed, the lab runs on docker. The Vagrantfile applies the same rule.
-HYPERVISORS = (("libvirt", "virsh"), ("virtualbox", "VBoxManage"))
+LIBVIRT_SOCKET = Path("/var/run/libvirt/libvirt-sock")
 
 
-def default_provider() -> str:
-    """VAGRANT_DEFAULT_PROVIDER, else an installed hypervisor's provider, else docker."""
+def hardware_virtualization(cpuinfo: str) -> bool:
+    """VT-x or AMD-V in the CPU flags: a device file /dev/kvm alone proves nothing (LAB-FACTS)."""
+    return any(line.startswith("flags") and ({"vmx", "svm"} & set(line.split())) for line in cpuinfo.splitlines())
+
+
+def libvirt_usable(which=shutil.which, socket: Path = LIBVIRT_SOCKET, cpuinfo: str | None = None) -> bool:
+    """libvirt's tools, a running daemon and a CPU that virtualizes: its clients alone
+    (installed here to validate the vmhost role's XML) are no hypervisor."""
+    if which("virsh") is None or not socket.exists():
+        return False
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:
+            return False
+    return hardware_virtualization(cpuinfo)
+
+
+def default_provider(which=shutil.which, libvirt=libvirt_usable) -> str:
+    """VAGRANT_DEFAULT_PROVIDER, else a usable hypervisor's provider, else docker."""
     if os.environ.get("VAGRANT_DEFAULT_PROVIDER"):
         return os.environ["VAGRANT_DEFAULT_PROVIDER"]
-    for provider, tool in HYPERVISORS:
-        if shutil.which(tool):
-            return provider
+    if libvirt():
+        return "libvirt"
+    if which("VBoxManage"):
+        return "virtualbox"
     return "docker"
 
 
