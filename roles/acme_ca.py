@@ -44,6 +44,17 @@ def dns_server(inventory, host) -> str:
     return f"[{address}]:53" if ipaddress.ip_address(address).version == 6 else f"{address}:53"
 
 
+def restart_if_older() -> str:
+    newest = f"stat -c %Y {q(CONFIG)} {q(UNIT)} {q(API_CERT)} | sort -n | tail -n 1"
+    started = f"date -d \"$(systemctl show -p ActiveEnterTimestamp --value {SERVICE})\" +%s"
+    return "\n".join([
+        "systemctl daemon-reload",
+        f"if ! systemctl is-active --quiet {SERVICE} || [ \"$({started} 2>/dev/null || echo 0)\" -lt \"$({newest})\" ]; then",
+        f"  systemctl restart {SERVICE}",
+        "fi",
+    ])
+
+
 class AcmeCa(Role):
     name = ROLE
     after = ("base",)
@@ -68,7 +79,10 @@ class AcmeCa(Role):
     def handlers(self, ctx):
         # pebble keeps everything in memory and reads its settings once: a
         # change of them can only take effect through a restart.
-        return {RESTART: f"systemctl daemon-reload\nsystemctl restart {SERVICE}"}
+        # Only if it runs settings older than its files: a pebble this run has
+        # just started already read them, and a restart would give it a new
+        # root after the fleet's clients were issued certificates from the old.
+        return {RESTART: restart_if_older()}
 
     def _api_cert(self, ctx) -> str:
         san = f"IP:{ctx.host.address},DNS:{ctx.host.name}"

@@ -211,3 +211,13 @@ def test_a_changed_pebble_unit_restarts_pebble(inventory):
     unit = desired(inventory, "ca1", "acme_ca")[f"file {UNIT}"]
     assert isinstance(unit, File) and unit.notify == ("restart pebble",)
     assert "systemctl restart fleetfab-pebble" in AcmeCa().handlers(context(inventory, "ca1", "acme_ca"))["restart pebble"]
+
+
+def test_pebble_is_restarted_only_when_it_runs_settings_older_than_its_files():
+    """A pebble the same run just started keeps its root: certificates issued from it stay valid."""
+    from roles.acme_ca import CONFIG, RESTART, AcmeCa
+
+    script = AcmeCa().handlers(None)[RESTART]
+    condition = script.splitlines()[1]
+    assert condition.startswith("if ! systemctl is-active --quiet fleetfab-pebble ||")
+    assert "ActiveEnterTimestamp" in condition and CONFIG in condition and "-lt" in condition
