@@ -17,7 +17,6 @@ zones     a challenge zone for each name (bind9 serves them)
 from __future__ import annotations
 
 from fleetfab.dns import holding_zone
-from fleetfab.problems import Problem
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Role, needs_exports, settings_problem
 from fleetfab.shell import cmd, q

@@ -15,7 +15,6 @@ AEAD ciphers, HSTS, no session tickets. The configuration is checked with
 
 from __future__ import annotations
 
-from fleetfab.problems import Problem
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Role, settings_problem
 from roles.bind9.mesh import mesh_address

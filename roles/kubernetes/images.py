@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from fleetfab.resources.base import Change, Resource, lines
-from fleetfab.shell import cmd, q
+from fleetfab.shell import cmd
 
 NAMESPACE = "k8s.io"
 REMOTE_DIR = "/var/lib/fleetfab/kubernetes/images"

@@ -15,7 +15,6 @@ from fleetfab.role import RoleContext
 from roles.kubernetes import Kubernetes
 from roles.kubernetes.copied import CopiedFile
 from roles.kubernetes.imagearchive import image_archive
-from roles.kubernetes.images import ImportedImages
 from roles.kubernetes.packages import KubePackages
 from roles.kubernetes.prereqs import SwapOff
 
