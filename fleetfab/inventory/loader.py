@@ -164,6 +164,7 @@ class _Builder:
             parallel=run.get("parallel", 10),
             lab=self._lab(),
             read_only=line_of(run, "read_only", 1) if run.get("read_only") else 0,
+            ops_copy=bool(run.get("ops_copy")),
         )
 
     def _lab(self) -> MarkedDict:

@@ -72,6 +72,8 @@ class Inventory:
     lab: dict = field(default_factory=dict)
     #: line of `run.read_only: true`, 0 when the inventory may apply
     read_only: int = 0
+    #: an ops host's copy (roles/controller), not the operator's own inventory
+    ops_copy: bool = False
 
     def members(self, group: str) -> list[Host]:
         return [h for h in self.hosts.values() if group in h.groups]

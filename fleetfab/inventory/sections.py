@@ -26,6 +26,8 @@ SSH = Record({
 RUN = Record({
     "parallel": Field(Int(1, 256), doc="hosts worked on at once"),
     "read_only": Field(Bool(), doc="this inventory only checks: bootstrap and every other change refuse to run (an ops host's copy)"),
+    "ops_copy": Field(Bool(), doc="written by the controller role: the ops host's copy, which logs in as another account; "
+                                  "what depends on the operator's own login (VM guests' first-boot seeds) is not compared"),
 })
 
 LAB = Record({

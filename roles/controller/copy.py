@@ -31,6 +31,7 @@ def ops_document(document: dict, applies: bool) -> dict:
             host.pop("user", None)
     run = dict(doc.get("run") or {})
     run.pop("read_only", None)
+    run["ops_copy"] = True
     if not applies:
         run["read_only"] = True
     doc["run"] = run

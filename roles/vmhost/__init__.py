@@ -107,7 +107,10 @@ class VmHost(Role):
         image = s["images"][guest.image]
         network = guest_network(s, guest)
         seed = layout.seed(guest.name)
-        yield SeedIso(seed, seed_files(ctx.inventory, guest, network))
+        if ctx.inventory.ops_copy:
+            yield SeedIso(seed, (), compared=False)
+        else:
+            yield SeedIso(seed, seed_files(ctx.inventory, guest, network))
         boot = {"kernel": image_path(layout.images, guest.image, "kernel") if image.get("kernel") else None,
                 "initrd": image_path(layout.images, guest.image, "initrd") if image.get("initrd") else None,
                 "cmdline": image.get("cmdline") or "root=/dev/vda console=ttyS0"}

@@ -22,17 +22,28 @@ SEED_FILES = ("user-data", "meta-data", "network-config")
 class SeedIso(Resource):
     path: str
     files: tuple[tuple[str, str], ...]  # (name, content), in SEED_FILES order
+    #: from an ops host's copy of the inventory, whose login is not the operator's: not compared
+    compared: bool = True
 
     @property
     def key(self) -> str:
         return f"seed {self.path}"
 
     def probe(self) -> str:
+        if not self.compared:
+            return "true"
         p = q(self.path)
         reads = "; ".join(f"isoinfo -R -i {p} -x /{name} | sha256sum" for name, _ in self.files)
         return f"if [ -f {p} ]; then {reads}; else echo '@absent'; fi"
 
+    def note(self, output: str) -> str | None:
+        if self.compared:
+            return None
+        return f"{self.path}: not compared from an ops host (it holds the operator's login key, not the ops host's)"
+
     def compare(self, output: str) -> Change | None:
+        if not self.compared:
+            return None
         if "@absent" in output:
             return self.change("create", f"build {self.path} ({', '.join(n for n, _ in self.files)})")
         found = [line.split()[0] for line in output.splitlines() if line.strip()]

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from fleetfab.lab.machines import lab_machines
 from tests.faults.conftest import WORK_PACKAGE, failed_hosts, reason
 
 #: a worker: nothing else in the lab needs it now, yet every mesh member has it as a peer
@@ -27,7 +28,7 @@ def applying(host: str) -> str:
 
 
 def test_a_machine_killed_mid_bootstrap_fails_alone_and_the_others_converge(lab):
-    lab.give_work(*[h for h in lab.inventory.hosts])
+    lab.give_work(*[h.name for h in lab_machines(lab.inventory)])
     run = lab.start("-H", "nodes", "bootstrap")
     run.wait_for(applying(VICTIM))
     time.sleep(STEP_SETTLE)

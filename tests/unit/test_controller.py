@@ -48,7 +48,7 @@ def test_a_hosts_own_login_user_is_replaced_by_the_drift_account(fleet):
 
 
 def test_the_copy_is_read_only_unless_the_inventory_lets_the_ops_host_apply(fleet):
-    assert yaml.safe_load(ops_inventory(fleet, applies=False))["run"] == {"parallel": 4, "read_only": True}
+    assert yaml.safe_load(ops_inventory(fleet, applies=False))["run"] == {"parallel": 4, "ops_copy": True, "read_only": True}
     assert "read_only" not in yaml.safe_load(ops_inventory(fleet, applies=True))["run"]
 
 
@@ -84,7 +84,7 @@ def test_only_the_fleets_verified_host_keys_go_to_the_ops_host(fleet):
 
 def test_a_document_without_ssh_or_run_sections_gets_both():
     doc = ops_document({"hosts": {"a": {"address": "198.18.0.5"}}}, applies=False)
-    assert doc["ssh"]["user"] == ACCOUNT and doc["run"] == {"read_only": True}
+    assert doc["ssh"]["user"] == ACCOUNT and doc["run"] == {"ops_copy": True, "read_only": True}
 
 
 # -- what every host gives the ops host ------------------------------------------
@@ -193,3 +193,20 @@ def test_a_guests_keys_are_left_to_its_vm_hosts_console_not_copied(write_invento
     path.write_text(text)
     names = [line.split()[0] for line in ops_known_hosts(load_inventory(path)).splitlines()]
     assert names == ["198.18.0.51"]
+
+
+
+def test_a_guests_seed_is_not_compared_from_the_ops_hosts_copy(write_inventory, tmp_path):
+    """The copy logs in as the ops host's account: a seed made from it would name that key, not the operator's."""
+    from fleetfab.role import RoleContext
+    from roles.vmhost import VmHost
+    from tests.unit.vmhost_fleet import write_fleet
+
+    operator = load_inventory(write_fleet(write_inventory))
+    copied = tmp_path / "ops" / "fleet.yml"
+    copied.parent.mkdir()
+    copied.write_text(ops_inventory(operator, applies=False))
+    ops = load_inventory(copied)
+    seed = by_key(VmHost().resources(RoleContext(ops, ops.hosts["hv1"], "vmhost")))["seed /var/lib/libvirt/images/fleetfab/seed/g1.iso"]
+    assert ops.ops_copy and seed.compare("@absent") is None and seed.probe() == "true"
+    assert "not compared from an ops host" in seed.note("@absent")
