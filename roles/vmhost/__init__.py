@@ -3,8 +3,9 @@
 A guest is an inventory host with `vm: {host: HOST, ...}`. Its VM host defines
 it from the inventory (a qcow2 overlay on a base image, a cloud-init seed
 with its address and keys, a libvirt domain), and the engine, once the VM
-host is done, waits for the guest's SSH host key on its serial console and
-then brings the guest to its own roles in the same run (fleetfab/guests.py).
+host is done, waits for the guest's SSH host keys on its serial console
+(fleetfab/keysource.py, `host_keys` below) and then brings the guest to its
+own roles in the same run (fleetfab/runner.py orders it after its VM host).
 """
 
 from __future__ import annotations

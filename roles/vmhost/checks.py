@@ -19,6 +19,9 @@ def guest_problem(inventory, host, key: str, message: str) -> Problem:
 def check_guests(inventory) -> list[Problem]:
     problems: list[Problem] = []
     guests = [h for h in inventory.hosts.values() if h.vm]
+    if guests and inventory.ssh.identity is None:
+        problems.append(Problem(str(inventory.path), top_level_line(inventory, "ssh"), "ssh.identity",
+                                "guests need it: their first boot accepts the public half of this key"))
     for host in guests:
         problems += check_placement(inventory, host)
     if problems:
@@ -27,6 +30,15 @@ def check_guests(inventory) -> list[Problem]:
     for hypervisor in inventory.with_role(ROLE):
         problems += check_capacity(inventory, hypervisor)
     return problems
+
+
+def top_level_line(inventory, key: str) -> int:
+    """Where `key:` starts a line of the inventory file (its first line if nowhere)."""
+    try:
+        lines = inventory.path.read_text().splitlines()
+    except OSError:
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if line.startswith(f"{key}:")), 1)
 
 
 def check_placement(inventory, host) -> list[Problem]:

@@ -271,3 +271,11 @@ def test_a_redefinition_keeps_the_domains_uuid(fleet):
     script = resource.fix(resource.compare(probe_output(vcpu=2)))
     assert "uuid=$(virsh -q domuuid g1)" in script
     assert 's|<name>g1</name>|&<uuid>$uuid</uuid>|' in script
+
+
+def test_guests_without_a_login_key_file_are_refused_before_anything_is_contacted(write_inventory):
+    text = VM_FLEET.replace("  identity: id_ed25519\n", "")
+    with pytest.raises(InputError) as caught:
+        load_inventory(write_fleet(write_inventory, text))
+    found = [(p.line, p.field, p.message) for p in caught.value.problems]
+    assert (1, "ssh.identity", "guests need it: their first boot accepts the public half of this key") in found
