@@ -93,6 +93,19 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
     return code
 
 
+def procedure(inventory: Inventory, hosts: list, purpose: str, roles: dict, out: Console, err: Console,
+              title: str | None = None, parallel: int | None = None):
+    """A multi-host procedure (a rotation, a guest's restart) through the engine, with the
+    live view and the changes, summary and errors printed: (result, exit code)."""
+    options = RunOptions(apply=True, purpose=purpose, parallel=parallelism(inventory, parallel))
+    with make_view([h.name for h in hosts], out) as view:
+        result = run_fleet(inventory, hosts, options, view, roles=roles)
+    out.print(changes_table(result.reports, result.redact, title or purpose))
+    out.print(summary_table(result.reports, purpose))
+    print_errors(err, result.reports, result.redact)
+    return result, exitcodes.FAILED if totals(result.reports)["hosts_failed"] else exitcodes.OK
+
+
 def procedures_after(out: Console, hosts: list) -> int:
     """What the roles finish a converged bootstrap with (kubernetes: init, then joins); the first failure stops."""
     from fleetfab.inventory import load_inventory

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fleetfab.lab.proc import run
+from fleetfab.ssh import known_name
 
 KEY_FILE = "/etc/ssh/ssh_host_ed25519_key.pub"
 
@@ -19,11 +20,6 @@ KEY_FILE = "/etc/ssh/ssh_host_ed25519_key.pub"
 def container_id(vagrant_dir: Path, name: str) -> str | None:
     path = vagrant_dir / ".vagrant" / "machines" / name / "docker" / "id"
     return path.read_text().strip() if path.exists() else None
-
-
-def known_name(address: str, port: int) -> str:
-    """The name ssh and paramiko look a host up by."""
-    return address if port == 22 else f"[{address}]:{port}"
 
 
 def recorded_names(known_hosts: Path) -> set[str]:
@@ -45,7 +41,7 @@ def record_host_keys(hosts, vagrant_dir: Path, known_hosts: Path, read=read_cont
     present = recorded_names(known_hosts)
     lines, added = [], []
     for host in hosts:
-        name = known_name(host.address, host.port)
+        name = known_name(host)
         ident = container_id(vagrant_dir, host.name)
         if name in present or ident is None:
             continue

@@ -10,13 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetfab.cli import exitcodes
-from fleetfab.cli.commands import consoles, load_or_explain, parallelism
-from fleetfab.report.model import totals
-from fleetfab.report.render import changes_table, print_errors, summary_table
-from fleetfab.report.views import make_view
+from fleetfab.cli.commands import consoles, load_or_explain, procedure
 from fleetfab.resources import Change, Resource
 from fleetfab.role import procedure_roles
-from fleetfab.runner import RunOptions, run_fleet
 from fleetfab.shell import q
 from roles.vmhost import VmHost
 from roles.vmhost.layout import Layout
@@ -110,6 +106,19 @@ def layout_of(inventory, hypervisor: str) -> Layout:
 
 def destroy(hosts: str | None, guest: str | None = None, delete_disk: bool = False) -> int:
     """Stop and undefine the -H guests (or `guest` on the -H VM host), keeping their disks unless asked."""
+    def gone(name: str, layout: Layout) -> Resource:
+        return GuestGone(name, layout.disk(name), layout.seed(name), delete_disk)
+    return on_guests("vmhost.destroy", hosts, guest, gone, wait_for_guests=False)
+
+
+def reboot(hosts: str | None) -> int:
+    """Power the -H guests off and on, then wait until each answers again."""
+    return on_guests("vmhost.reboot", hosts, None, lambda name, layout: GuestRestarted(name, layout.console(name)),
+                     wait_for_guests=True)
+
+
+def on_guests(purpose: str, hosts: str | None, guest: str | None, step, wait_for_guests: bool) -> int:
+    """`step(guest, layout)` on each target guest's VM host; then, if asked, each guest waited for."""
     out, err = consoles()
     loaded = load_or_explain(err, hosts)
     if loaded is None:
@@ -120,25 +129,9 @@ def destroy(hosts: str | None, guest: str | None = None, delete_disk: bool = Fal
         return exitcodes.FAILED
     by_host: dict[str, list[Resource]] = {}
     for name, hypervisor in targets:
-        layout = layout_of(inventory, hypervisor)
-        by_host.setdefault(hypervisor, []).append(GuestGone(name, layout.disk(name), layout.seed(name), delete_disk))
-    return run_procedure(inventory, "vmhost.destroy", by_host, [], out, err)
-
-
-def reboot(hosts: str | None) -> int:
-    """Power the -H guests off and on, then wait until each answers again."""
-    out, err = consoles()
-    loaded = load_or_explain(err, hosts)
-    if loaded is None:
-        return exitcodes.FAILED
-    inventory, selected = loaded
-    targets = guest_targets(inventory, selected, None, err)
-    if targets is None:
-        return exitcodes.FAILED
-    by_host: dict[str, list[Resource]] = {}
-    for name, hypervisor in targets:
-        by_host.setdefault(hypervisor, []).append(GuestRestarted(name, layout_of(inventory, hypervisor).console(name)))
-    return run_procedure(inventory, "vmhost.reboot", by_host, [name for name, _ in targets], out, err)
+        by_host.setdefault(hypervisor, []).append(step(name, layout_of(inventory, hypervisor)))
+    then = [name for name, _ in targets] if wait_for_guests else []
+    return run_procedure(inventory, purpose, by_host, then, out, err)
 
 
 def guest_targets(inventory, selected, guest, err) -> list[tuple[str, str]] | None:
@@ -160,11 +153,5 @@ def guest_targets(inventory, selected, guest, err) -> list[tuple[str, str]] | No
 def run_procedure(inventory, purpose: str, by_host: dict, then: list[str], out, err) -> int:
     """The VM hosts do the work; the guests in `then` are waited for afterwards (a restart)."""
     hosts = [inventory.hosts[name] for name in [*by_host, *then]]
-    options = RunOptions(apply=True, purpose=purpose, parallel=parallelism(inventory, None))
     roles = procedure_roles(inventory, **{ROLE: Procedure(by_host)})
-    with make_view([h.name for h in hosts], out) as view:
-        result = run_fleet(inventory, hosts, options, view, roles=roles)
-    out.print(changes_table(result.reports, result.redact, purpose))
-    out.print(summary_table(result.reports, purpose))
-    print_errors(err, result.reports, result.redact)
-    return exitcodes.FAILED if totals(result.reports)["hosts_failed"] else exitcodes.OK
+    return procedure(inventory, hosts, purpose, roles, out, err)[1]

@@ -14,13 +14,9 @@ happens to be pending on the hosts.
 from __future__ import annotations
 
 from fleetfab.cli import exitcodes
-from fleetfab.cli.commands import consoles, load_or_explain, parallelism
+from fleetfab.cli.commands import consoles, load_or_explain, procedure
 from fleetfab.report.jsonfile import report_document, write_report
-from fleetfab.report.model import totals
-from fleetfab.report.render import changes_table, print_errors, summary_table
-from fleetfab.report.views import make_view
 from fleetfab.role import procedure_roles
-from fleetfab.runner import RunOptions, run_fleet
 from roles.wireguard.keys import NewPrivateKey
 from roles.wireguard.mesh import ROLE
 from roles.wireguard.role import WireGuard
@@ -58,14 +54,9 @@ def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None
         return exitcodes.FAILED
     targets = frozenset(h.name for h in selected)
     mesh = inventory.with_role(ROLE)
-    options = RunOptions(apply=True, purpose="wireguard.rotate", parallel=parallelism(inventory, parallel))
-    with make_view([h.name for h in mesh], out) as view:
-        result = run_fleet(inventory, mesh, options, view, roles=rotation_roles(inventory, targets))
+    result, code = procedure(inventory, mesh, "wireguard.rotate", rotation_roles(inventory, targets), out, err,
+                             title=f"wireguard.rotate {', '.join(sorted(targets))}", parallel=parallel)
     reports, redact = result.reports, result.redact
-    out.print(changes_table(reports, redact, f"wireguard.rotate {', '.join(sorted(targets))}"))
-    out.print(summary_table(reports, "wireguard.rotate"))
-    print_errors(err, reports, redact)
-    code = exitcodes.FAILED if totals(reports)["hosts_failed"] else exitcodes.OK
     if code:
         err.print("some members did not take the new keys: their tunnels to the rotated hosts stay down "
                   "until `fab -H nodes bootstrap` reaches them.", style="bold red")
