@@ -107,6 +107,14 @@ def _decode(b64: str) -> bytes:
 
 
 def _record(path: Path, name: str, keys: dict[str, str]) -> None:
+    from fleetfab.ssh import TrustOnFirstUse
+
+    # the lock trust on first use appends under: a line it adds is never lost to this rewrite
+    with TrustOnFirstUse.write_lock:
+        _rewrite(path, name, keys)
+
+
+def _rewrite(path: Path, name: str, keys: dict[str, str]) -> None:
     try:
         lines = path.read_text().splitlines(keepends=True) if path.exists() else []
     except OSError:

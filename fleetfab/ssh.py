@@ -38,13 +38,14 @@ class RefuseUnknownKeys(paramiko.MissingHostKeyPolicy):
 class TrustOnFirstUse(paramiko.MissingHostKeyPolicy):
     """Record a key the first time a host is seen (labs only)."""
 
-    _write_lock = threading.Lock()
+    #: held while known_hosts is written (here, and by fleetfab.keysource)
+    write_lock = threading.Lock()
 
     def __init__(self, known_hosts: Path):
         self.known_hosts = known_hosts
 
     def missing_host_key(self, client, hostname, key):
-        with self._write_lock:
+        with self.write_lock:
             self.known_hosts.parent.mkdir(parents=True, exist_ok=True)
             with self.known_hosts.open("a") as out:
                 out.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
