@@ -45,7 +45,12 @@ def line_of(container, key, default: int = 0) -> int:
     return default
 
 
-class _MarkingLoader(yaml.SafeLoader):
+#: libyaml's parser where PyYAML was built with it: its nodes carry the same
+#: marks, and it reads a fleet of hundreds of hosts about ten times faster.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkingLoader(_SafeLoader):
     def __init__(self, stream, filename: str):
         super().__init__(stream)
         self.filename = filename

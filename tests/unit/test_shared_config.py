@@ -1,9 +1,9 @@
-"""One Fabric Config shared by every host thread: connections only read it.
+"""Host threads share no configuration while they connect.
 
-A plain Fabric Connection writes into the Config it is given, and each
-write makes invoke rebuild the whole Config while other threads read it:
-at a few hundred hosts, some failed with "No attribute or config key found
-for 'gateway'".
+A Fabric Connection writes into the Config it is given, and each write makes
+invoke rebuild the whole Config while other threads read it: at a few
+hundred hosts, some failed with "No attribute or config key found for
+'gateway'". fleetfab's connections are made from the inventory alone.
 """
 
 from __future__ import annotations
@@ -42,52 +42,62 @@ def test_a_plain_fabric_connection_writes_into_its_config():
     assert config.merges > 0
 
 
-def test_creating_a_host_connection_never_rebuilds_the_shared_config():
-    config = fresh_config()
-    for n in range(20):
-        connection_to(host(n), SshSettings(), config=config)
-    assert config.merges == 0
+def test_sharing_one_fabric_config_between_threads_fails_them():
+    """The failure itself, reproduced: what fleetfab's connections no longer do."""
+    config = Config()
+    errors = with_fast_switching(lambda: races_while_connecting(
+        lambda n: Connection(f"198.18.9.{n % 250 + 1}", user="root", config=config),
+        lambda: (config.gateway, config.connect_kwargs, config.inline_ssh_env)))
+    assert errors
 
 
-def test_an_identity_stays_on_its_connection_and_out_of_the_config(tmp_path):
-    config = fresh_config()
-    connection = connection_to(host(1), SshSettings(identity=tmp_path / "key"), config=config)
-    assert connection.connect_kwargs["key_filename"] == [str(tmp_path / "key")]
-    assert "key_filename" not in config.connect_kwargs
+def test_many_threads_create_host_connections_at_once():
+    made: list = []
+    errors = with_fast_switching(lambda: races_while_connecting(
+        lambda n: made.append((n, connection_to(host(n), SshSettings()))), lambda: None))
+    assert errors == []
+    assert len({id(connection.client) for _, connection in made}) == len(made) == 8 * 150
+    assert all(connection.host == host(n) for n, connection in made)
 
 
-def test_many_threads_create_connections_while_others_read_the_config():
-    # Threads switch every microsecond, so the race shows within a second:
-    # with Fabric's own Connection here, readers fail every time.
+def test_an_identity_stays_on_its_own_connection(tmp_path):
+    first = connection_to(host(1), SshSettings(identity=tmp_path / "key"))
+    second = connection_to(host(2), SshSettings())
+    assert first.connect_kwargs["key_filename"] == [str(tmp_path / "key")]
+    assert "key_filename" not in second.connect_kwargs
+
+
+def with_fast_switching(action):
+    # Threads switch every microsecond, so a race shows within a second.
     previous = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
     try:
-        assert not races_while_connecting(Config())
+        return action()
     finally:
         sys.setswitchinterval(previous)
 
 
-def races_while_connecting(config: Config) -> list[BaseException]:
-    """Errors seen by 4 threads reading `config` while 8 threads create connections from it."""
+def races_while_connecting(make, read) -> list[BaseException]:
+    """Errors seen by 4 threads calling `read` while 8 threads call `make` 150 times each."""
     errors: list[BaseException] = []
     stop = threading.Event()
 
     def create():
         try:
             for n in range(150):
-                connection_to(host(n), SshSettings(), config=config)
+                make(n)
         except BaseException as exc:  # noqa: BLE001 - any error is the finding
             errors.append(exc)
 
-    def read():
+    def reader():
         while not stop.is_set():
             try:
-                config.gateway, config.connect_kwargs, config.inline_ssh_env
+                read()
             except BaseException as exc:  # noqa: BLE001
                 errors.append(exc)
                 return
 
-    readers = [threading.Thread(target=read) for _ in range(4)]
+    readers = [threading.Thread(target=reader) for _ in range(4)]
     creators = [threading.Thread(target=create) for _ in range(8)]
     for thread in readers + creators:
         thread.start()
