@@ -1,4 +1,4 @@
-"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults; each stage timed.
+"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults, security; each stage timed.
 
 The second bootstrap is the convergence proof: it must change nothing. A
 failed stage stops the rebuild, since every later stage depends on it.
@@ -94,6 +94,11 @@ def faults(lab: Lab) -> None:
     _checked([sys.executable, "-m", "pytest", "tests/faults", "--inventory", str(lab.inventory_file)], lab)
 
 
+def security(lab: Lab) -> None:
+    """Each attack on the trust boundaries reproduced against the lab (tests/security)."""
+    _checked([sys.executable, "-m", "pytest", "tests/security", "--inventory", str(lab.inventory_file)], lab)
+
+
 def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]:
     stages = [
         ("destroy", lambda: lifecycle.destroy(lab)),
@@ -102,6 +107,7 @@ def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]
         ("bootstrap (no change)", lambda: bootstrap_again_unchanged(lab)),
         ("testinfra", lambda: testinfra(lab)),
         ("faults", lambda: faults(lab)),
+        ("security", lambda: security(lab)),
     ]
     results = run_stages(stages, log)
     log(summary(results))
