@@ -9,6 +9,12 @@ not stop its consumers: a public value it published in an earlier run is
 taken from the controller's memory (`fleetfab.memory`), and every report
 that used one says so. Only a value never read and not remembered, or a
 secret (never remembered), is missing; then only what needs it waits.
+
+Every value, read now or remembered, must fit its export's shape before
+any desired state sees it: a value that does not is refused, named with
+its publishing host and why, and what needs it is blocked. A refused
+value is never remembered, and never replaced by an older one: the host
+that printed it may be compromised, and its peers must hear of it.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass
 
 from fleetfab.memory import ExportMemory, now
 from fleetfab.redact import Redactor
+from fleetfab.shapes import Shape
 
 
 class MissingExport(Exception):
@@ -50,9 +57,14 @@ class ExportBook:
     `settle`d: its exports were read, or it failed.
     """
 
-    def __init__(self, redactor: Redactor, publishers: list[str] = (), memory: ExportMemory | None = None):
+    def __init__(self, redactor: Redactor, publishers: list[str] = (), memory: ExportMemory | None = None,
+                 shapes: dict[tuple[str, str], Shape] | None = None):
         self._values: dict[tuple[str, str, str], str] = {}
         self._missing: dict[tuple[str, str, str], str] = {}
+        #: (role, key) -> the shape every value of that export must have
+        self._shapes = dict(shapes or {})
+        #: (host, role, key) -> why the value the host printed was refused
+        self.refused: dict[tuple[str, str, str], str] = {}
         self._unreadable: dict[str, str] = {}
         self._fresh: dict[tuple[str, str, str], str] = {}
         self._lock = threading.Lock()
@@ -65,13 +77,24 @@ class ExportBook:
         if host in self._settled:
             self._settled[host].set()
 
-    def put(self, host: str, role: str, key: str, value: str, secret: bool = False, remember: bool = True) -> None:
+    def put(self, host: str, role: str, key: str, value: str, secret: bool = False, remember: bool = True) -> str | None:
+        """Keep a value `host` printed, if it fits its shape; else why it was refused."""
         if secret:
             self._redact.add(value)
+        refusal = self._refusal(role, key, value)
         with self._lock:
+            if refusal is not None:
+                self.refused[(host, role, key)] = refusal
+                self._missing[(host, role, key)] = f"{host} answered a value that was refused: {refusal}"
+                return refusal
             self._values[(host, role, key)] = value
             if remember and not secret:
                 self._fresh[(host, role, key)] = value
+        return None
+
+    def _refusal(self, role: str, key: str, value: str) -> str | None:
+        shape = self._shapes.get((role, key))
+        return None if shape is None else shape.refusal(value)
 
     def missing(self, host: str, role: str, key: str, why: str) -> None:
         """The host answered, and the value is not there: nothing is remembered over it."""
@@ -96,6 +119,9 @@ class ExportBook:
         remembered = self.memory.recall(host, role, key)
         if remembered is None:
             raise MissingExport(host, role, key, f"{host}: {why}; nothing remembered from an earlier run")
+        refusal = self._refusal(role, key, remembered.value)
+        if refusal is not None:
+            raise MissingExport(host, role, key, f"{host}: {why}; the value remembered from {remembered.read_at} was refused: {refusal}")
         return remembered.value, Recalled(host, role, key, remembered.read_at, why)
 
     def get(self, host: str, role: str, key: str) -> str:

@@ -290,12 +290,16 @@ class HostRun:
         self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
 
     def store_exports(self, book: ExportBook, wanted, outputs: list[str]) -> None:
+        """What the host printed, offered to the book; a refused value is this host's error too."""
         for (role, key, export), output in zip(wanted, outputs):
             value, _, status = output.rstrip("\n").rpartition("\n")
-            if status == "@exit 0" and value.strip():
-                book.put(self.host.name, role, key, value.strip(), secret=export.secret, remember=export.remember)
-            else:
+            value = value.strip("\n")
+            if status != "@exit 0" or not value.strip():
                 book.missing(self.host.name, role, key, "not present on the host yet (bootstrap it first)")
+                continue
+            refusal = book.put(self.host.name, role, key, value, secret=export.secret, remember=export.remember)
+            if refusal is not None:
+                self.report.notes.append(self.redact(f"{role}: {key} refused, other hosts will not use it: {refusal}"))
 
     def skip_pending(self) -> None:
         """Changes a stopped apply run never reached are not 'changed'."""
@@ -316,6 +320,11 @@ class HostRun:
             self.skip_pending()
         finally:
             self.report.elapsed += time.monotonic() - started
+
+
+def export_shapes(exported: list[tuple[str, str, Export]]) -> dict:
+    """(role, key) -> shape, for the book to check every value against."""
+    return {(role, key): export.shape for role, key, export in exported}
 
 
 def exports_of(inventory: "Inventory", host: "Host", roles: dict) -> list[tuple[str, str, Export]]:

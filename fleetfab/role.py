@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar, Iterable
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
 from fleetfab.schema import Record
+from fleetfab.shapes import LINE, Shape
 
 if TYPE_CHECKING:
     from fleetfab.dns import DnsRecord
@@ -96,17 +97,20 @@ def procedure_roles(inventory, **acting: Role) -> dict:
 
 @dataclass(frozen=True)
 class Export:
-    """A value published by a host: the shell command that prints it.
+    """A value published by a host: the shell command that prints it, and its shape.
 
-    A secret export (a TSIG key) is redacted wherever it could be printed,
-    and never remembered on the controller. `remember=False` is for values
-    that are only true now (a zone's current serial): a host that cannot be
-    read has none, rather than an old one.
+    What the host prints is untrusted: it is used only if it fits `shape`
+    exactly (see fleetfab.shapes), and the default admits one printable line
+    only. A secret export (a TSIG key) is redacted wherever it could be
+    printed, and never remembered on the controller. `remember=False` is for
+    values that are only true now (a zone's current serial): a host that
+    cannot be read has none, rather than an old one.
     """
 
     command: str
     secret: bool = False
     remember: bool = True
+    shape: Shape = LINE
 
 
 class RoleContext:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from fleetfab.exports import ExportBook
 from fleetfab.errors import describe_error
-from fleetfab.hostrun import HostRun, exports_of
+from fleetfab.hostrun import HostRun, export_shapes, exports_of
 from fleetfab.inventory.model import Host, Inventory
 from fleetfab.memory import ExportMemory, memory_path
 from fleetfab.problems import InputError, Problem
@@ -73,8 +73,10 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
         refuse_changes_if_read_only(inventory)
     roles = all_roles() if roles is None else roles
     redactor = Redactor()
-    publishers = [h for h in inventory.hosts.values() if exports_of(inventory, h, roles)]
-    book = ExportBook(redactor, [h.name for h in publishers], ExportMemory.load(memory_path(inventory.path)))
+    exported = {h.name: exports_of(inventory, h, roles) for h in inventory.hosts.values()}
+    publishers = [h for h in inventory.hosts.values() if exported[h.name]]
+    shapes = export_shapes([item for items in exported.values() for item in items])
+    book = ExportBook(redactor, [h.name for h in publishers], ExportMemory.load(memory_path(inventory.path)), shapes)
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force, options.stop) for host in selected]
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from fleetfab import shapes
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.schema import Field, Record, Str
@@ -69,7 +70,7 @@ class AcmeCa(Role):
         yield Command("generate pebble's API certificate", run=self._api_cert(ctx), creates=API_KEY, notify=RESTART)
 
     def exports(self, ctx):
-        return {"api_cert": Export(f"cat {q(API_CERT)}")}
+        return {"api_cert": Export(f"cat {q(API_CERT)}", shape=shapes.PEM_CERTIFICATES)}
 
     def resources(self, ctx):
         yield File(CONFIG, self._config(), notify=RESTART)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from fleetfab import shapes
 from fleetfab.dns import contributed_records
 from fleetfab.registry import all_roles
 from fleetfab.resources import Command, Directory, File, Packages, Service
@@ -30,6 +31,10 @@ OPTIONS = "/etc/bind/named.conf.options"
 LOCAL = "/etc/bind/named.conf.local"
 MAIN = "/etc/bind/named.conf"
 ALGORITHM = "hmac-sha256"
+#: tsig-keygen's secret for ALGORITHM: base64 of as many bytes as the hash gives
+TSIG_SECRET = shapes.tsig_secret(32, ALGORITHM)
+#: what `_serials_command` prints: a header, then '<zone> <serial>' (no serial while not served)
+SERIALS = shapes.lines_matching("zone serials", r"[A-Za-z0-9._-]+ ?[0-9]{0,10}", header="# zone serials")
 # Folders made inside /etc/bind inherit its set-group-id bit (and chmod keeps
 # it), so the desired modes include it or they would never converge.
 KEY_DIR_MODE = "2750"
@@ -111,9 +116,9 @@ class Bind9(Role):
         if not is_primary(ctx.host):
             return {}
         # Serials are true only now: a primary that cannot be read has none to compare.
-        return {"tsig": Export(secret_of(key_file(ctx.host)), secret=True),
-                "acme_tsig": Export(secret_of(acme_key_file(ctx.host)), secret=True),
-                "serials": Export(self._serials_command(ctx), remember=False)}
+        return {"tsig": Export(secret_of(key_file(ctx.host)), secret=True, shape=TSIG_SECRET),
+                "acme_tsig": Export(secret_of(acme_key_file(ctx.host)), secret=True, shape=TSIG_SECRET),
+                "serials": Export(self._serials_command(ctx), remember=False, shape=SERIALS)}
 
     def _serials_command(self, ctx) -> str:
         """Prints '<zone> <serial>' for each zone the primary serves, so secondaries can compare."""

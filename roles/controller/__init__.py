@@ -12,6 +12,7 @@ node_exporter and, when the result changed, a notification
 
 from __future__ import annotations
 
+from fleetfab import shapes
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.shell import q
@@ -35,7 +36,7 @@ class Controller(Role):
         yield Command("make the ops host's SSH key", run=make_key(ctx.host.name), creates=KEY)
 
     def exports(self, ctx):
-        return {"public_key": Export(f"cat {KEY}.pub")}
+        return {"public_key": Export(f"cat {KEY}.pub", shape=shapes.SSH_PUBLIC_KEY)}
 
     def resources(self, ctx):
         s = ctx.settings

@@ -9,6 +9,7 @@ and Debian's CNI plugin folder beside the one the CNI manifests install to.
 
 from __future__ import annotations
 
+from fleetfab import shapes
 from fleetfab.resources import File, Packages, Service
 from fleetfab.role import Export
 from roles.kubernetes.versions import containerd_schema
@@ -23,6 +24,8 @@ VERSION_COMMAND = "containerd --version"
 #: `config dump` loads the candidate as containerd would, and fails on what it cannot parse
 VALIDATE = "containerd --config %s config dump >/dev/null"
 CNI_BIN_DIRS = ("/opt/cni/bin", "/usr/lib/cni")
+#: `containerd --version`: 'containerd <module> <version> <revision>'
+VERSION_SHAPE = shapes.matching("a containerd version line", r"containerd [!-~]+ v?[0-9]+\.[0-9]+\.[0-9]+[!-~]*( [!-~]+)?")
 
 
 def sandbox_image(settings: dict, version) -> str:
@@ -31,7 +34,7 @@ def sandbox_image(settings: dict, version) -> str:
 
 def exports() -> dict[str, Export]:
     # Read afresh each run: an upgraded containerd changes the schema at once.
-    return {VERSION_EXPORT: Export(VERSION_COMMAND, remember=False)}
+    return {VERSION_EXPORT: Export(VERSION_COMMAND, remember=False, shape=VERSION_SHAPE)}
 
 
 def config(ctx, version, version_text: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from fleetfab import shapes
 from fleetfab.dns import DnsRecord, holding_zone
 from fleetfab.resources import Command, Directory, File, Packages, Service, User
 from fleetfab.role import Export, Role, needs_exports
@@ -102,7 +103,8 @@ class Mail(Role):
         yield dkim.first_key()
 
     def exports(self, ctx):
-        return {"dkim_keys": Export(dkim.KEYS_COMMAND), "dkim_active": Export(dkim.ACTIVE_COMMAND)}
+        return {"dkim_keys": Export(dkim.KEYS_COMMAND, shape=shapes.DKIM_KEYS),
+                "dkim_active": Export(dkim.ACTIVE_COMMAND, shape=shapes.DKIM_SELECTOR)}
 
     # -- phase 3: the server --------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 from collections import Counter
 
+from fleetfab import shapes
 from fleetfab.problems import Problem
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports, settings_problem
@@ -54,7 +55,7 @@ class WireGuard(Role):
         yield PrivateKey(KEY_PATH)
 
     def exports(self, ctx):
-        return {"public_key": Export(public_key_command(KEY_PATH))}
+        return {"public_key": Export(public_key_command(KEY_PATH), shape=shapes.WIREGUARD_KEY)}
 
     def resources(self, ctx):
         me = member(ctx.host)
