@@ -20,6 +20,7 @@ from pathlib import Path
 
 import paramiko
 
+from fleetfab.shapes import SSH_PUBLIC_KEY
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 
@@ -51,11 +52,16 @@ def key_source(inventory, host, roles: dict) -> KeySource | None:
 
 
 def parse_keys(text: str) -> dict[str, str]:
-    """Key type -> base64, from lines such as cloud-init's console block."""
+    """Key type -> base64, from lines such as cloud-init's console block.
+
+    The console is the guest's to write: only a line whose key decodes as a
+    key of its stated type is taken (fleetfab.shapes), before it reaches
+    known_hosts.
+    """
     found = {}
     for line in text.splitlines():
         parts = line.split()
-        if len(parts) >= 2 and parts[0] in KEY_TYPES:
+        if len(parts) >= 2 and parts[0] in KEY_TYPES and SSH_PUBLIC_KEY.refusal(f"{parts[0]} {parts[1]}") is None:
             found.setdefault(parts[0], parts[1])
     return found
 
