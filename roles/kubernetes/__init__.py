@@ -26,7 +26,8 @@ from roles.kubernetes.health import CertificatesFresh, NodesHealthy
 from roles.kubernetes.checks import problems
 from roles.kubernetes.copied import CopiedFile
 from roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
-from roles.kubernetes.packages import BUNDLE_DIR, KubePackages, available, resolve, source_resources
+from roles.kubernetes.packages import BUNDLE_DIR, PACKAGES, KubePackages, available, resolve, source_resources
+from roles.kubernetes.versions import containerd_problem
 from roles.kubernetes.settings import DEFAULTS, ROLE, SETTINGS
 
 
@@ -61,8 +62,7 @@ class Kubernetes(Role):
         yield from prereqs.resources(s)
         yield from needs_exports(lambda: containerd.resources(ctx, version), f"file {containerd.CONFIG}")
         yield from source_resources(ctx, version)
-        bundle = BUNDLE_DIR if s["source"]["kind"] == "bundle" else None
-        yield KubePackages(str(version), installable=available(s), bundle=bundle)
+        yield from needs_exports(lambda: [self._packages(ctx, version)], f"packages {' '.join(PACKAGES)} {version} (held)")
         yield from self._images(ctx)
         yield from kubeadmconfig.resources(ctx)
         me = topology.node(ctx.host)
@@ -72,6 +72,13 @@ class Kubernetes(Role):
         if first is not None and first.name == ctx.host.name:
             yield from cni.resources(ctx)
             yield NodesHealthy(str(version), tuple((n.name, n.address) for n in topology.nodes(ctx.inventory)))
+
+    def _packages(self, ctx, version) -> KubePackages:
+        """Installed only where this host's containerd can run the pinned minor."""
+        s = ctx.settings
+        bundle = BUNDLE_DIR if s["source"]["kind"] == "bundle" else None
+        runtime = containerd_problem(version, ctx.export(ctx.host.name, containerd.VERSION_EXPORT))
+        return KubePackages(str(version), installable=available(s), bundle=bundle, runtime_problem=runtime)
 
     def _images(self, ctx):
         folder = ctx.settings["images"].get("archives")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetfab.resources import Directory, File
-from fleetfab.resources.base import Change, Resource, lines
+from fleetfab.resources.base import REPORT, Change, Resource, lines
 from fleetfab.resources.package import APT, REPAIR_DPKG
 from fleetfab.shell import cmd, q
 from roles.kubernetes.copied import CopiedFile
@@ -91,6 +91,8 @@ class KubePackages(Resource):
     installable: bool = True
     #: a folder of .deb files on the node (a bundle), or None for the repository
     bundle: str | None = None
+    #: why this host's containerd cannot run the pinned minor (versions.containerd_problem), or None
+    runtime_problem: str | None = None
 
     @property
     def key(self) -> str:
@@ -120,8 +122,11 @@ class KubePackages(Resource):
         if other:
             found = self._found(output)
             versions = ", ".join(f"{p} {found[p][2]}" for p in other)
-            return self.change("refuse", f"{versions}, the inventory pins {self.version}: "
-                               f"run `fab kubernetes.upgrade --to {self.version}`")
+            # Expected between the inventory's new pin and the upgrade: drift says so, bootstrap only notes it.
+            return self.change(REPORT, f"{versions}, the inventory pins {self.version}: "
+                               "`fab kubernetes.upgrade` moves the cluster to it, one node at a time")
+        if missing and self.installable and self.runtime_problem:
+            return self.change(REPORT, f"{' '.join(missing)} not installed: {self.runtime_problem}")
         if missing and self.installable:
             return self.change("install", f"install {' '.join(missing)} {self.version} and hold them", data=tuple(missing))
         if unheld:
@@ -131,12 +136,15 @@ class KubePackages(Resource):
     def note(self, output: str) -> str | None:
         missing, _, _ = self._state(output)
         if missing and not self.installable:
-            return (f"{' '.join(missing)} not installed: the package source is unreachable from this host "
+            told = (f"{' '.join(missing)} not installed: the package source is unreachable from this host "
                     "(source.reachable: false); source, key and pin are written, holds follow the install")
+            return told + (f"; and even so, {self.runtime_problem}" if self.runtime_problem else "")
+        if not missing and self.runtime_problem:
+            return self.runtime_problem
         return None
 
     def fix(self, change: Change) -> str:
-        if change.action == "refuse":
+        if change.action == REPORT:
             return f"echo {q(change.summary)} >&2\nexit 3\n"
         if change.action == "hold":
             return f"set -e\napt-mark hold {cmd(*change.data)} >/dev/null\n"
@@ -144,20 +152,68 @@ class KubePackages(Resource):
 
 
 def _same_version(installed: str, pinned: str) -> bool:
-    """A package version such as 1.31.4-1.1 against the pin; one fleetfab cannot read is not the pin."""
+    """A package version such as 1.35.9-1.1 against the pin; one fleetfab cannot read is not the pin."""
     try:
         return Version.parse(installed) == Version.parse(pinned)
     except ValueError:
         return False
 
 
+def bundle_install(version: Version, names, bundle: str) -> str:
+    """The named packages at exactly `version` from the bundle, with every other .deb of it (their
+    dependencies: kubernetes-cni, cri-tools ...), and no download: apt resolves among those files."""
+    b = q(bundle)
+    pick = "".join(f"set -- {b}/{q(n)}_{q(str(version))}-*.deb\n"
+                   f"[ -e \"$1\" ] || {{ echo {q(f'the bundle has no {n} {version}')} >&2; exit 3; }}\n"
+                   "wanted=\"$wanted $1\"\n" for n in names)
+    others = (f"for deb in {b}/*.deb; do case \"${{deb##*/}}\" in kubeadm_*|kubelet_*|kubectl_*) ;; "
+              "*) wanted=\"$wanted $deb\" ;; esac; done\n")
+    return f"wanted=''\n{pick}{others}{APT} install --no-install-recommends --no-download $wanted\n"
+
+
 def install_script(version: str, names, bundle: str | None) -> str:
     """Unhold, install exactly `version`, hold again: the only way versions move."""
     v = Version.parse(version)
     if bundle:
-        wanted = " ".join(f"{q(bundle)}/{q(n)}_{q(str(v))}-*.deb" for n in names)
-        install = f"{APT} install --no-install-recommends {wanted}"
+        install = bundle_install(v, names, bundle)
     else:
         install = f"apt-get -q update && {APT} install --no-install-recommends --allow-change-held-packages " + \
-            " ".join(q(f"{n}={v.package_glob}") for n in names)
-    return f"apt-mark unhold {cmd(*names)} >/dev/null 2>&1 || true\n{install}\napt-mark hold {cmd(*names)} >/dev/null\n"
+            " ".join(q(f"{n}={v.package_glob}") for n in names) + "\n"
+    return f"apt-mark unhold {cmd(*names)} >/dev/null 2>&1 || true\n{install}apt-mark hold {cmd(*names)} >/dev/null\n"
+
+
+@dataclass(frozen=True)
+class PackageSource:
+    """Where an upgrade's node gets the target minor's packages: the per-minor repository or the bundle."""
+
+    kind: str
+    url: str = ""
+    keyring: str = ""
+    enabled: bool = True
+
+    @property
+    def bundle(self) -> str | None:
+        return BUNDLE_DIR if self.kind == "bundle" else None
+
+    def switch_script(self, version: Version) -> str:
+        """The source and the pin rewritten for `version`'s minor (pkgs have one repository per minor),
+        exactly as the role renders them, before apt-get update; nothing for a bundle."""
+        if self.kind == "bundle":
+            return ""
+        return (write_script(SOURCE_FILE, source_text(self.url, version, self.keyring, self.enabled))
+                + write_script(PIN_FILE, pin_text(version)))
+
+
+def write_script(path: str, text: str) -> str:
+    """A root-owned file replaced whole (a temporary file beside it, then renamed)."""
+    p = q(path)
+    return (f"tmp=$(mktemp {p}.XXXXXX)\nprintf '%s' {q(text)} > \"$tmp\"\nchmod 644 \"$tmp\"\n"
+            f"mv -f \"$tmp\" {p}\n")
+
+
+def package_source(inventory, settings: dict) -> PackageSource:
+    source = settings["source"]
+    if source["kind"] == "bundle":
+        return PackageSource("bundle")
+    keyring = keyring_path(resolve(inventory, source["key"]))
+    return PackageSource("repository", source["url"], keyring, available(settings))

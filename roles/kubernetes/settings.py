@@ -7,17 +7,20 @@ one runs `kubeadm init`); every other node of the role is a worker.
 
 from __future__ import annotations
 
-from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, ListOf, Network, Port, Record, Str
+from fleetfab.inventory.sections import HOST_NAME
+from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, ListOf, Network, Port, Record, Str, Url
 from roles.bind9.settings import DOMAIN
 from roles.kubernetes.versions import PATTERN
 
 ROLE = "kubernetes"
+#: a registry host (and port) with a path, never starting with '-'
+IMAGE_REPOSITORY = r"[a-z0-9][a-z0-9.:-]*(/[a-z0-9._-]+)*"
 
 SOURCE = Record({
     "kind": Field(Choice(("repository", "bundle")), required=True,
                   doc="repository: the per-minor package repository; bundle: .deb files from a folder on the operator's machine"),
-    "url": Field(Str(r"https?://\S*\{minor\}\S*", describe="an http(s) URL with {minor} in it"),
-                 doc="the repository for one minor, {minor} standing for 1.31 and so on (kind: repository)"),
+    "url": Field(Url(r".*\{minor\}.*", describe="an http(s) URL with {minor} in it"),
+                 doc="the repository for one minor, {minor} standing for 1.35 and so on (kind: repository)"),
     "key": Field(Str(r"\S+", describe="a file path"),
                  doc="the repository's signing key on the operator's machine, armored or binary; copied to /etc/apt/keyrings"),
     "reachable": Field(Bool(), doc="false: the hosts cannot reach the source (a lab); the source is written disabled, "
@@ -27,7 +30,7 @@ SOURCE = Record({
 })
 
 IMAGES = Record({
-    "repository": Field(Str(r"[a-z0-9.:-]+(/[a-z0-9._-]+)*", describe="an image repository such as registry.example.com/k8s"),
+    "repository": Field(Str(IMAGE_REPOSITORY, describe="an image repository such as registry.example.com/k8s"),
                         required=True, doc="kubeadm's imageRepository; the sandbox image comes from it too"),
     "archives": Field(Str(r"\S+", describe="a folder path"),
                       doc="a folder of image archives (docker save or OCI) on the operator's machine, copied to every node "
@@ -43,15 +46,15 @@ ENDPOINT = Record({
 
 CNI = Record({
     "plugin": Field(Choice(("flannel", "calico")), required=True, doc="flannel (VXLAN) or calico (through the Tigera operator's Installation)"),
-    "repository": Field(Str(r"[a-z0-9.:-]+(/[a-z0-9._-]+)*", describe="an image repository"), required=True,
+    "repository": Field(Str(IMAGE_REPOSITORY, describe="an image repository"), required=True,
                         doc="where the CNI's images are pulled from (their tags are pinned in the project's manifest)"),
     "encapsulation": Field(Choice(("vxlan", "ipip")), doc="calico only: ipip (20 bytes) or vxlan (50 bytes); flannel is vxlan"),
 })
 
 SETTINGS = Record({
-    "control_plane": Field(ListOf(Str(r"\S+", describe="a host name")), required=True,
+    "control_plane": Field(ListOf(Str(HOST_NAME, describe="a host name")), required=True,
                            doc="the control-plane nodes, by inventory name; the first one is initialised, the others join it"),
-    "version": Field(Str(PATTERN, describe="a version such as 1.31.4"), required=True,
+    "version": Field(Str(PATTERN, describe="a version such as 1.35.9"), required=True,
                      doc="exactly this Kubernetes version, on every node"),
     "cluster_name": Field(Str(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?", describe="a name"), doc="kubeadm's clusterName"),
     "dns_domain": Field(Str(DOMAIN, describe="a DNS domain"), doc="the cluster's service domain"),

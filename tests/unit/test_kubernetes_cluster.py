@@ -14,7 +14,7 @@ from roles.kubernetes.planner import Cluster, NodeState, Step, plan_up
 from roles.kubernetes.versions import Version
 from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, TOKEN, UPGRADE_PLAN, UPLOAD_CERTS, node, node_list
 
-V131 = Version.parse("1.31.4")
+V131 = Version.parse("1.35.9")
 
 
 class Recorded(Operator):
@@ -88,9 +88,9 @@ def test_a_node_that_is_not_ready_after_its_join_stops_the_procedure():
 
 
 def test_a_node_back_on_the_wrong_version_fails_its_wait():
-    op = Recorded({"get nodes -o json": node_list(node("w1", version="v1.31.4"))})
-    with pytest.raises(StepFailed, match="came back on v1.31.4, not 1.32.1"):
-        op.execute([Step("wait-ready", "w1", on="cp1", version=Version.parse("1.32.1"))], cluster_of(FIRST))
+    op = Recorded({"get nodes -o json": node_list(node("w1", version="v1.35.9"))})
+    with pytest.raises(StepFailed, match="came back on v1.35.9, not 1.36.4"):
+        op.execute([Step("wait-ready", "w1", on="cp1", version=Version.parse("1.36.4"))], cluster_of(FIRST))
 
 
 def test_kubectl_steps_run_on_the_named_host_and_node_steps_on_the_node():
@@ -101,12 +101,12 @@ def test_kubectl_steps_run_on_the_named_host_and_node_steps_on_the_node():
 
 def test_upgrade_apply_follows_a_plan_that_targets_the_version():
     op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
-    op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.32.1"))], cluster_of(FIRST))
-    assert [w for _, w, _ in op.ran] == ["kubeadm upgrade plan", "kubeadm upgrade apply v1.32.1"]
+    op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.36.4"))], cluster_of(FIRST))
+    assert [w for _, w, _ in op.ran] == ["kubeadm upgrade plan", "kubeadm upgrade apply v1.36.4"]
 
 
 def test_upgrade_apply_is_refused_when_the_plan_targets_another_version():
     op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
-    with pytest.raises(StepFailed, match="plan targets v1.32.1, not 1.32.2"):
-        op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.32.2"))], cluster_of(FIRST))
-    assert "kubeadm upgrade apply v1.32.2" not in [w for _, w, _ in op.ran]
+    with pytest.raises(StepFailed, match="plan targets v1.36.4, not 1.36.5"):
+        op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.36.5"))], cluster_of(FIRST))
+    assert "kubeadm upgrade apply v1.36.5" not in [w for _, w, _ in op.ran]

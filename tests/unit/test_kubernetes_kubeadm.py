@@ -72,25 +72,25 @@ UPGRADE_PLAN = """[preflight] Running pre-flight checks.
 [upgrade/config] Reading configuration from the cluster...
 [upgrade] Running cluster health checks
 [upgrade] Fetching available versions to upgrade to
-[upgrade/versions] Cluster version: v1.31.4
-[upgrade/versions] kubeadm version: v1.32.1
-[upgrade/versions] Target version: v1.32.1
+[upgrade/versions] Cluster version: v1.35.9
+[upgrade/versions] kubeadm version: v1.36.4
+[upgrade/versions] Target version: v1.36.4
 [upgrade/versions] Latest version in the v1.31 series: v1.31.5
 
 Components that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':
 COMPONENT   NODE      CURRENT   TARGET
-kubelet     cp1       v1.31.4   v1.32.1
+kubelet     cp1       v1.35.9   v1.36.4
 
 Upgrade to the latest stable version:
 
 COMPONENT                 NODE      CURRENT    TARGET
-kube-apiserver            cp1       v1.31.4    v1.32.1
-kube-controller-manager   cp1       v1.31.4    v1.32.1
+kube-apiserver            cp1       v1.35.9    v1.36.4
+kube-controller-manager   cp1       v1.35.9    v1.36.4
 etcd                      cp1       3.5.15-0   3.5.16-0
 
 You can now apply the upgrade by executing the following command:
 
-\tkubeadm upgrade apply v1.32.1
+\tkubeadm upgrade apply v1.36.4
 """
 
 UPGRADE_PLAN_OLD = """[upgrade/versions] Cluster version: v1.28.5
@@ -104,7 +104,7 @@ kube-apiserver            v1.28.5   v1.29.2
 """
 
 
-def node(name, ready="True", version="v1.31.4", ip="100.64.0.10", unschedulable=False, pressure="False"):
+def node(name, ready="True", version="v1.35.9", ip="100.64.0.10", unschedulable=False, pressure="False"):
     return {
         "metadata": {"name": name},
         "spec": {"unschedulable": True} if unschedulable else {},
@@ -250,7 +250,7 @@ def test_expiration_output_with_no_rows_is_refused():
 
 def test_a_node_with_ready_true_is_ready_and_its_version_and_address_are_read():
     status = kubeadm.parse_nodes(node_list(node("cp1")))["cp1"]
-    assert (status.ready, status.kubelet_version, status.internal_ip) == (True, "v1.31.4", "100.64.0.10")
+    assert (status.ready, status.kubelet_version, status.internal_ip) == (True, "v1.35.9", "100.64.0.10")
 
 
 def test_a_node_with_ready_false_is_not_ready_and_says_why():
@@ -280,12 +280,12 @@ def test_output_that_is_not_a_node_list_is_refused():
 
 def test_the_upgrade_plan_gives_cluster_and_target_versions():
     plan = kubeadm.parse_upgrade_plan(UPGRADE_PLAN)
-    assert (plan.cluster, plan.target) == ("v1.31.4", "v1.32.1")
+    assert (plan.cluster, plan.target) == ("v1.35.9", "v1.36.4")
 
 
 def test_the_upgrade_plan_rows_with_a_node_column_are_read():
     rows = kubeadm.parse_upgrade_plan(UPGRADE_PLAN).components
-    assert ("kube-apiserver", "v1.31.4", "v1.32.1") in rows and ("etcd", "3.5.15-0", "3.5.16-0") in rows
+    assert ("kube-apiserver", "v1.35.9", "v1.36.4") in rows and ("etcd", "3.5.15-0", "3.5.16-0") in rows
 
 
 def test_the_older_plan_format_with_counted_kubelets_is_read():
@@ -302,24 +302,24 @@ def test_the_plan_format_naming_each_kubelets_node_is_read():
 
 def test_the_upgrade_plan_json_is_read():
     document = {"kind": "UpgradePlan", "apiVersion": "output.kubeadm.k8s.io/v1alpha3", "components": [
-        {"name": "kube-apiserver", "currentVersion": "v1.31.4", "newVersion": "v1.32.1", "nodeName": "cp1"}]}
+        {"name": "kube-apiserver", "currentVersion": "v1.35.9", "newVersion": "v1.36.4", "nodeName": "cp1"}]}
     plan = kubeadm.parse_upgrade_plan(json.dumps(document))
-    assert (plan.cluster, plan.target) == ("v1.31.4", "v1.32.1")
+    assert (plan.cluster, plan.target) == ("v1.35.9", "v1.36.4")
 
 
 # -- package steps -------------------------------------------------------------------
 
 
 def test_kubelet_is_unheld_installed_at_the_exact_version_held_and_restarted_in_that_order():
-    script = kubeadm.upgrade_kubelet_script(Version.parse("1.32.1"))
-    order = [script.index(s) for s in ("apt-mark unhold kubelet kubectl", "kubelet=1.32.1-*", "apt-mark hold kubelet kubectl",
+    script = kubeadm.upgrade_kubelet_script(Version.parse("1.36.4"))
+    order = [script.index(s) for s in ("apt-mark unhold kubelet kubectl", "kubelet=1.36.4-*", "apt-mark hold kubelet kubectl",
                                        "systemctl restart kubelet")]
     assert order == sorted(order)
 
 
 def test_the_kubeadm_upgrade_touches_only_kubeadm():
-    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.32.1"))
-    assert "kubeadm=1.32.1-*" in script and "kubelet" not in script
+    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"))
+    assert "kubeadm=1.36.4-*" in script and "kubelet" not in script
 
 
 def test_a_kubeconfig_is_pointed_at_the_endpoint_name():

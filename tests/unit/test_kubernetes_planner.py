@@ -7,7 +7,7 @@ import pytest
 from roles.kubernetes.planner import Cluster, NodeState, Refused, plan_remove, plan_reset, plan_up, plan_upgrade
 from roles.kubernetes.versions import Version
 
-V131, V132, V133 = Version.parse("1.31.4"), Version.parse("1.32.1"), Version.parse("1.33.0")
+V131, V132, V133 = Version.parse("1.35.9"), Version.parse("1.36.4"), Version.parse("1.37.1")
 
 
 def fresh(name, control_plane=False, kubeadm=V131):
@@ -135,7 +135,7 @@ def test_packages_are_installed_at_the_target_version():
 
 
 def test_an_upgrade_that_skips_a_minor_version_is_refused():
-    with pytest.raises(Refused, match="skips 1.32"):
+    with pytest.raises(Refused, match="skips 1.36"):
         plan_upgrade(running(), V133)
 
 

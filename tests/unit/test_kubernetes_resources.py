@@ -17,7 +17,7 @@ from roles.kubernetes.copied import CopiedFile
 from roles.kubernetes.health import CertificatesFresh, NodesHealthy
 from roles.kubernetes.imagearchive import image_archive
 from roles.kubernetes.images import ImportedImages, archive_names, normalised
-from roles.kubernetes.packages import KubePackages
+from roles.kubernetes.packages import KubePackages, bundle_install
 from roles.kubernetes.prereqs import KernelModules, SwapOff
 from roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
 from tests.unit.test_kubernetes_kubeadm import EXPIRATION_TEXT, node, node_list
@@ -91,44 +91,64 @@ def test_the_fstab_program_comments_out_swap_lines_only(tmp_path):
 # -- kubeadm, kubelet, kubectl -------------------------------------------------------------------
 
 
-def packages_output(version="1.31.4-1.1", want="hold", missing=()) -> str:
+def packages_output(version="1.35.9-1.1", want="hold", missing=()) -> str:
     return "".join(f"{p} installed {want} {version}\n" for p in ("kubeadm", "kubelet", "kubectl") if p not in missing)
 
 
 def test_held_packages_at_the_pinned_version_need_nothing():
-    assert KubePackages("1.31.4").compare(packages_output()) is None
+    assert KubePackages("1.35.9").compare(packages_output()) is None
 
 
 def test_missing_packages_are_installed_at_the_exact_version_then_held():
-    packages = KubePackages("1.31.4")
+    packages = KubePackages("1.35.9")
     change = packages.compare(packages_output(missing=("kubelet",)))
     script = packages.fix(change)
     assert change.data == ("kubelet",)
-    assert script.index("apt-mark unhold kubelet") < script.index("'kubelet=1.31.4-*'") < script.index("apt-mark hold kubelet")
+    assert script.index("apt-mark unhold kubelet") < script.index("'kubelet=1.35.9-*'") < script.index("apt-mark hold kubelet")
 
 
 def test_a_package_that_is_not_held_is_held():
-    change = KubePackages("1.31.4").compare(packages_output(want="install"))
-    assert change.action == "hold" and "apt-mark hold kubeadm kubelet kubectl" in KubePackages("1.31.4").fix(change)
+    change = KubePackages("1.35.9").compare(packages_output(want="install"))
+    assert change.action == "hold" and "apt-mark hold kubeadm kubelet kubectl" in KubePackages("1.35.9").fix(change)
 
 
-def test_another_version_is_drift_that_bootstrap_refuses_to_repair():
-    packages = KubePackages("1.32.1")
+def test_another_version_is_drift_that_bootstrap_only_notes_and_the_upgrade_settles():
+    packages = KubePackages("1.36.4")
     change = packages.compare(packages_output())
-    assert change.action == "refuse" and "fab kubernetes.upgrade --to 1.32.1" in change.summary
+    assert change.action == "report" and "`fab kubernetes.upgrade` moves the cluster to it" in change.summary
     assert "exit 3" in packages.fix(change)
 
 
 def test_an_unreachable_source_installs_nothing_and_says_so():
-    packages = KubePackages("1.31.4", installable=False)
+    packages = KubePackages("1.35.9", installable=False)
     assert packages.compare("") is None
     assert "not installed: the package source is unreachable" in packages.note("")
 
 
 def test_a_bundle_installs_from_the_copied_files():
-    packages = KubePackages("1.31.4", bundle="/var/lib/fleetfab/kubernetes/debs")
+    packages = KubePackages("1.35.9", bundle="/var/lib/fleetfab/kubernetes/debs")
     script = packages.fix(packages.compare(""))
-    assert "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.31.4-*.deb" in script and "apt-get -q update" not in script
+    assert "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.35.9-*.deb" in script and "apt-get -q update" not in script
+    assert "--no-download" in script
+
+
+def test_a_bundle_install_takes_every_dependency_deb_and_only_the_pinned_version_of_the_three(tmp_path):
+    """The bundle script run by sh over a folder of files (apt-get stood in by a function that prints its arguments)."""
+    for name in ("kubeadm_1.35.9-1.1_amd64.deb", "kubeadm_1.36.4-1.1_amd64.deb", "kubelet_1.35.9-1.1_amd64.deb",
+                 "kubectl_1.35.9-1.1_amd64.deb", "kubernetes-cni_1.7.1-1.1_amd64.deb", "cri-tools_1.35.0-1.1_amd64.deb"):
+        (tmp_path / name).write_bytes(b"!<arch>\n")
+    script = bundle_install(Version.parse("1.35.9"), ("kubeadm", "kubelet", "kubectl"), str(tmp_path))
+    script = script.replace("DEBIAN_FRONTEND=noninteractive apt-get", "apt_get")
+    out = subprocess.run(["sh", "-c", "apt_get() { echo \"$@\"; }\n" + script], capture_output=True, text=True, check=True).stdout
+    given = {word.rsplit("/", 1)[-1] for word in out.split() if word.endswith(".deb")}
+    assert given == {"kubeadm_1.35.9-1.1_amd64.deb", "kubelet_1.35.9-1.1_amd64.deb", "kubectl_1.35.9-1.1_amd64.deb",
+                     "kubernetes-cni_1.7.1-1.1_amd64.deb", "cri-tools_1.35.0-1.1_amd64.deb"}
+
+
+def test_a_bundle_without_the_pinned_version_stops_naming_it(tmp_path):
+    script = bundle_install(Version.parse("1.36.4"), ("kubelet",), str(tmp_path))
+    result = subprocess.run(["sh", "-c", "set -e\n" + script], capture_output=True, text=True)
+    assert result.returncode == 3 and "the bundle has no kubelet 1.36.4" in result.stderr
 
 
 # -- copied files and images -----------------------------------------------------------------------
@@ -205,11 +225,11 @@ def test_the_config_schema_follows_the_installed_containerd(text, schema):
 
 
 def test_one_minor_up_is_an_upgrade_kubeadm_allows():
-    assert upgrade_problem(Version.parse("1.31.4"), Version.parse("1.32.0")) is None
+    assert upgrade_problem(Version.parse("1.35.9"), Version.parse("1.36.0")) is None
 
 
 def test_a_patch_release_of_the_same_minor_is_allowed():
-    assert upgrade_problem(Version.parse("1.31.4"), Version.parse("1.31.5")) is None
+    assert upgrade_problem(Version.parse("1.35.9"), Version.parse("1.35.10")) is None
 
 
 def test_the_join_secrets_never_survive_the_redactor():
@@ -223,7 +243,7 @@ def test_the_join_secrets_never_survive_the_redactor():
 
 # -- the running cluster, as drift sees it ------------------------------------------------------------
 
-HEALTH = NodesHealthy("1.31.4", (("cp1", "100.64.0.10"), ("w1", "100.64.0.21")))
+HEALTH = NodesHealthy("1.35.9", (("cp1", "100.64.0.10"), ("w1", "100.64.0.21")))
 
 
 def test_without_a_cluster_there_is_nothing_to_check():
@@ -242,7 +262,7 @@ def test_a_node_not_ready_is_drift_a_bootstrap_does_not_repair():
 
 def test_a_node_on_another_version_is_drift():
     change = HEALTH.compare(node_list(node("cp1", version="v1.30.8"), node("w1", ip="100.64.0.21")))
-    assert change.summary == "cp1 runs v1.30.8, the inventory pins 1.31.4"
+    assert change.summary == "cp1 runs v1.30.8, the inventory pins 1.35.9"
 
 
 def test_a_node_registered_off_the_mesh_is_drift():

@@ -19,6 +19,7 @@ from roles.kubernetes.packages import KubePackages
 from roles.kubernetes.prereqs import SwapOff
 
 CONTAINERD_16 = "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3"
+CONTAINERD_17 = "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-1"
 CONTAINERD_20 = "containerd github.com/containerd/containerd/v2 v2.0.2 c507a0257ea6462fbd6f5ba4f5c74facb04021f4"
 
 CLUSTER = """
@@ -28,7 +29,7 @@ CLUSTER = """
         vars:
           wireguard: {network: 100.64.0.0/24}
           kubernetes:
-            version: 1.31.4
+            version: 1.35.9
             control_plane: [cp1, cp2]
             pod_cidr: 100.96.0.0/16
             service_cidr: 100.97.0.0/16
@@ -104,12 +105,12 @@ def test_containerd_2x_gets_config_schema_3_with_the_systemd_cgroup_driver(inven
 def test_the_sandbox_image_is_the_one_kubeadm_of_the_pinned_minor_expects(inventory_of):
     v2 = tomllib.loads(content(desired(inventory_of(), "cp1"), "/etc/containerd/config.toml"))
     v3 = tomllib.loads(content(desired(inventory_of(), "cp1", CONTAINERD_20), "/etc/containerd/config.toml"))
-    assert v2["plugins"]["io.containerd.grpc.v1.cri"]["sandbox_image"] == "registry.example.com/k8s/pause:3.10"
-    assert v3["plugins"]["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == "registry.example.com/k8s/pause:3.10"
+    assert v2["plugins"]["io.containerd.grpc.v1.cri"]["sandbox_image"] == "registry.example.com/k8s/pause:3.10.1"
+    assert v3["plugins"]["io.containerd.cri.v1.images"]["pinned_images"]["sandbox"] == "registry.example.com/k8s/pause:3.10.1"
 
 
 def test_the_snapshotter_setting_reaches_containerd(inventory_of):
-    inventory = inventory_of(change=lambda t: t.replace("version: 1.31.4", "version: 1.31.4\n            snapshotter: native"))
+    inventory = inventory_of(change=lambda t: t.replace("version: 1.35.9", "version: 1.35.9\n            snapshotter: native"))
     toml = tomllib.loads(content(desired(inventory, "cp1"), "/etc/containerd/config.toml"))
     assert toml["plugins"]["io.containerd.grpc.v1.cri"]["containerd"]["snapshotter"] == "native"
 
@@ -123,11 +124,30 @@ def test_crictl_points_at_containerd(inventory_of):
     assert "runtime-endpoint: unix:///run/containerd/containerd.sock" in content(desired(inventory_of(), "w1"), "/etc/crictl.yaml")
 
 
-def test_without_the_containerd_version_only_its_config_waits(inventory_of):
+def test_without_the_containerd_version_only_its_config_and_the_packages_wait(inventory_of):
     inventory = inventory_of()
     resources = list(Kubernetes().resources(RoleContext(inventory, inventory.hosts["cp1"], "kubernetes", ExportBook(Redactor()))))
     blocked = [r.key for r in resources if type(r).__name__ == "Blocked"]
-    assert blocked == ["file /etc/containerd/config.toml"] and "file /etc/crictl.yaml" not in {r.key for r in resources}
+    assert blocked == ["file /etc/containerd/config.toml", "packages kubeadm kubelet kubectl 1.35.9 (held)"]
+    assert "file /etc/crictl.yaml" not in {r.key for r in resources}
+
+
+def test_a_host_whose_containerd_cannot_run_the_minor_gets_no_kubeadm_and_is_told_why(inventory_of):
+    packages = desired(inventory_of(), "w1", CONTAINERD_16)["packages kubeadm kubelet kubectl 1.35.9 (held)"]
+    change = packages.compare("")
+    assert change.action == "report" and "needs containerd 1.7.24 or later and this host has 1.6.20" in change.summary
+
+
+def test_a_host_whose_containerd_runs_the_minor_installs_it(inventory_of):
+    packages = desired(inventory_of(), "w1", CONTAINERD_17)["packages kubeadm kubelet kubectl 1.35.9 (held)"]
+    assert packages.compare("").action == "install"
+
+
+def test_the_lab_like_host_is_told_both_why_nothing_is_installed(inventory_of):
+    inventory = inventory_of(change=lambda t: t.replace("key: signing.asc", "key: signing.asc\n              reachable: false"))
+    packages = desired(inventory, "w1", CONTAINERD_16)["packages kubeadm kubelet kubectl 1.35.9 (held)"]
+    assert packages.compare("") is None
+    assert "source is unreachable" in packages.note("") and "needs containerd 1.7.24" in packages.note("")
 
 
 # -- prerequisites -----------------------------------------------------------------------
@@ -149,7 +169,7 @@ def test_overlay_and_br_netfilter_are_loaded_now_and_at_boot(inventory_of):
 
 
 def test_a_swap_behaviour_keeps_swap_and_tells_kubelet(inventory_of):
-    inventory = inventory_of(change=lambda t: t.replace("version: 1.31.4", "version: 1.31.4\n            swap: LimitedSwap"))
+    inventory = inventory_of(change=lambda t: t.replace("version: 1.35.9", "version: 1.35.9\n            swap: LimitedSwap"))
     resources = desired(inventory, "cp1")
     kubelet = documents(content(resources, "/etc/fleetfab/kubernetes/init.yaml"))["KubeletConfiguration"]
     assert "swap off" not in resources
@@ -173,7 +193,7 @@ def test_the_first_control_plane_node_advertises_its_mesh_address(inventory_of):
 
 def test_the_cluster_configuration_carries_the_inventorys_values(inventory_of):
     cluster = documents(content(desired(inventory_of(), "cp1"), "/etc/fleetfab/kubernetes/init.yaml"))["ClusterConfiguration"]
-    assert cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4" and cluster["kubernetesVersion"] == "v1.31.4"
+    assert cluster["apiVersion"] == "kubeadm.k8s.io/v1beta4" and cluster["kubernetesVersion"] == "v1.35.9"
     assert cluster["controlPlaneEndpoint"] == "k8s-api.example.com:6443"
     assert cluster["networking"] == {"dnsDomain": "cluster.local", "podSubnet": "100.96.0.0/16", "serviceSubnet": "100.97.0.0/16"}
     assert cluster["imageRepository"] == "registry.example.com/k8s"
@@ -218,9 +238,9 @@ def test_kubeadm_configs_are_private_and_validated_by_kubeadm_when_it_is_there(i
 def test_the_source_is_signed_by_its_own_key_and_pinned_to_the_minor(inventory_of):
     resources = desired(inventory_of(), "w1")
     source = content(resources, "/etc/apt/sources.list.d/kubernetes.sources")
-    assert "URIs: https://packages.example.com/k8s/v1.31/deb/" in source
+    assert "URIs: https://packages.example.com/k8s/v1.35/deb/" in source
     assert "Signed-By: /etc/apt/keyrings/kubernetes-apt-keyring.asc" in source and "Enabled: no" not in source
-    assert "Pin: version 1.31.*" in content(resources, "/etc/apt/preferences.d/kubernetes")
+    assert "Pin: version 1.35.*" in content(resources, "/etc/apt/preferences.d/kubernetes")
 
 
 def test_an_armored_key_is_copied_as_asc_and_a_binary_one_as_gpg(inventory_of, tmp_path):
@@ -234,35 +254,35 @@ def test_an_unreachable_source_is_written_disabled_and_installs_nothing(inventor
     inventory = inventory_of(change=lambda t: t.replace("key: signing.asc", "key: signing.asc\n              reachable: false"))
     resources = desired(inventory, "w1")
     assert "Enabled: no" in content(resources, "/etc/apt/sources.list.d/kubernetes.sources")
-    assert not resources["packages kubeadm kubelet kubectl 1.31.4 (held)"].installable
+    assert not resources["packages kubeadm kubelet kubectl 1.35.9 (held)"].installable
 
 
 def test_a_bundle_copies_its_packages_and_installs_from_them(inventory_of, tmp_path):
     (tmp_path / "bundle").mkdir()
-    (tmp_path / "bundle" / "kubeadm_1.31.4-1.1_amd64.deb").write_bytes(b"!<arch>\n")
+    (tmp_path / "bundle" / "kubeadm_1.35.9-1.1_amd64.deb").write_bytes(b"!<arch>\n")
     inventory = inventory_of(change=lambda t: t.replace(
         "kind: repository\n              url: https://packages.example.com/k8s/v{minor}/deb/\n              key: signing.asc",
         "kind: bundle\n              path: bundle"))
     resources = desired(inventory, "w1")
-    assert isinstance(resources["file /var/lib/fleetfab/kubernetes/debs/kubeadm_1.31.4-1.1_amd64.deb"], CopiedFile)
-    assert resources["packages kubeadm kubelet kubectl 1.31.4 (held)"].bundle == "/var/lib/fleetfab/kubernetes/debs"
+    assert isinstance(resources["file /var/lib/fleetfab/kubernetes/debs/kubeadm_1.35.9-1.1_amd64.deb"], CopiedFile)
+    assert resources["packages kubeadm kubelet kubectl 1.35.9 (held)"].bundle == "/var/lib/fleetfab/kubernetes/debs"
     assert "file /etc/apt/sources.list.d/kubernetes.sources" not in resources
 
 
 def test_image_archives_are_copied_then_imported_under_the_names_they_hold(inventory_of, tmp_path):
     (tmp_path / "images").mkdir()
-    (tmp_path / "images" / "pause.tar").write_bytes(image_archive(b"\x7fELF", "registry.example.com/k8s/pause:3.10"))
+    (tmp_path / "images" / "pause.tar").write_bytes(image_archive(b"\x7fELF", "registry.example.com/k8s/pause:3.10.1"))
     inventory = inventory_of(change=lambda t: t.replace("images: {repository: registry.example.com/k8s}",
                                                        "images: {repository: registry.example.com/k8s, archives: images}"))
     keys = list(desired(inventory, "w1"))
     copied, imported = "file /var/lib/fleetfab/kubernetes/images/pause.tar", "images of pause.tar in containerd"
     assert keys.index(copied) < keys.index(imported)
-    assert desired(inventory, "w1")[imported].names == ("registry.example.com/k8s/pause:3.10",)
+    assert desired(inventory, "w1")[imported].names == ("registry.example.com/k8s/pause:3.10.1",)
 
 
 def test_packages_are_pinned_to_the_exact_version(inventory_of):
-    packages = desired(inventory_of(), "w1")["packages kubeadm kubelet kubectl 1.31.4 (held)"]
-    assert isinstance(packages, KubePackages) and packages.version == "1.31.4"
+    packages = desired(inventory_of(), "w1")["packages kubeadm kubelet kubectl 1.35.9 (held)"]
+    assert isinstance(packages, KubePackages) and packages.version == "1.35.9"
 
 
 # -- the pod network ----------------------------------------------------------------------------
@@ -320,12 +340,12 @@ def test_the_cluster_as_written_has_no_problems(inventory_of):
 
 
 def test_an_unsupported_version_is_refused_at_its_line(problems_of):
-    [found] = problems_of(lambda t: t.replace("version: 1.31.4", "version: 1.29.3"))
+    [found] = problems_of(lambda t: t.replace("version: 1.35.9", "version: 1.29.3"))
     assert found.startswith("7: hosts.cp1.vars.kubernetes.version: 1.29.3 is not supported")
 
 
 def test_a_version_that_is_not_1_nn_p_is_refused(problems_of):
-    assert any("expected a version such as 1.31.4" in p for p in problems_of(lambda t: t.replace("version: 1.31.4", "version: latest")))
+    assert any("expected a version such as 1.35.9" in p for p in problems_of(lambda t: t.replace("version: 1.35.9", "version: latest")))
 
 
 def test_overlapping_pod_and_service_networks_are_refused(problems_of):
@@ -355,7 +375,7 @@ def test_a_key_file_missing_on_the_operators_machine_is_refused(problems_of):
 
 def test_a_node_that_disagrees_on_a_cluster_wide_value_is_refused_at_its_host(problems_of):
     found = problems_of(lambda t: t.replace("vars: {wireguard: {address: 100.64.0.21, mtu: 1380}}",
-                                            "vars: {wireguard: {address: 100.64.0.21, mtu: 1380}, kubernetes: {version: 1.32.1}}"))
+                                            "vars: {wireguard: {address: 100.64.0.21, mtu: 1380}, kubernetes: {version: 1.36.4}}"))
     assert any("hosts.w1.vars.kubernetes.version: differs from cp1's" in p for p in found)
 
 
