@@ -324,6 +324,11 @@ def connection_to(host: Host, ssh: SshSettings) -> HostConnection:
     """
     connect_kwargs = {
         **_login_key(ssh),
+        # The inventory's key alone: no agent's keys (an agent forwarded to
+        # the operator is usable by whoever controls the agent's socket), no
+        # keys picked up from ~/.ssh.
+        "allow_agent": False,
+        "look_for_keys": False,
         "timeout": ssh.connect_timeout,
         # A frozen host accepts TCP (its kernel answers) but never greets us.
         "banner_timeout": ssh.connect_timeout,

@@ -8,9 +8,11 @@ inventory asks for, synchronised time, and optionally an apt proxy.
 from __future__ import annotations
 
 from fleetfab.resources import Absent, Command, Directory, File, Packages, Service, Sysctl, User
+from fleetfab.resources.blocked import Blocked
 from fleetfab.role import Role, settings_problem
 from fleetfab.schema import Any, Bool, Field, IPAddress, ListOf, MapOf, Record, Str
 from fleetfab.shell import q
+from roles import sshd
 from roles.controller.access import drift_account
 
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-fleetfab.conf"
@@ -34,6 +36,10 @@ class Base(Role):
         "hostname": Field(Str(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", describe="a host name"), doc="default: the inventory name"),
         "domain": Field(Str(r"[a-z0-9.-]+", describe="a DNS domain"), doc="added to names in /etc/hosts"),
         "admins": Field(ListOf(ADMIN), doc="operators' accounts"),
+        "root_keys": Field(ADMIN.fields["keys"].kind,
+                           doc="root's authorized keys: exactly these, and fleetfab's own login key where it logs in as root"),
+        "login_key": Field(ADMIN.fields["keys"].kind.item,
+                           doc="fleetfab's login key for root's keys where ssh.identity is not at hand (written in an ops host's copy)"),
         "packages": Field(ListOf(Str()), doc="Debian packages, besides openssh-server, sudo and systemd-timesyncd"),
         "sysctls": Field(MapOf(Any()), doc="kernel parameters: set now, kept in /etc/sysctl.d/90-fleetfab.conf"),
         "ssh": Field(Record({
@@ -49,6 +55,7 @@ class Base(Role):
     })
     defaults = {
         "admins": [],
+        "root_keys": [],
         "packages": [],
         "sysctls": {},
         "ssh": {"permit_root_login": "prohibit-password"},
@@ -69,6 +76,7 @@ class Base(Role):
             yield from self.admin(admin)
         yield self.sudoers(s["admins"])
         yield from drift_account(ctx)
+        yield from self.root_keys(ctx)
         yield from self.sshd(ctx)
         for name, value in s["sysctls"].items():
             yield Sysctl(name, value)
@@ -102,8 +110,19 @@ class Base(Role):
         content = "# Managed by fleetfab.\n" + "".join(f"{name} ALL=(ALL:ALL) NOPASSWD: ALL\n" for name in allowed)
         return File(SUDOERS, content, mode="0440", validate="visudo -cf %s")
 
+    def root_keys(self, ctx):
+        """Root's keys are managed like an admin's: a key planted there is drift."""
+        yield Directory("/root/.ssh", owner="root", group="root", mode="0700")
+        try:
+            keys = sshd.root_keys(ctx)
+        except sshd.NoLoginKey as exc:
+            yield Blocked(f"file {sshd.ROOT_KEYS}", str(exc), keep=sshd.ROOT_KEYS)
+            return
+        yield File(sshd.ROOT_KEYS, "".join(f"{key}\n" for key in keys), owner="root", group="root", mode="0600")
+
     def sshd(self, ctx):
-        content = ctx.template("base/sshd.conf.j2", permit_root_login=ctx.settings["ssh"]["permit_root_login"])
+        content = ctx.template("base/sshd.conf.j2", permit_root_login=ctx.settings["ssh"]["permit_root_login"],
+                               **sshd.ALGORITHMS, **sshd.gateway_access(ctx.inventory, ctx.host))
         yield File(SSHD_DROP_IN, content, validate="sshd -t -f %s", notify="reload sshd")
         yield Service("ssh")
 

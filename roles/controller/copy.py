@@ -40,7 +40,29 @@ def ops_document(document: dict, applies: bool) -> dict:
 
 def ops_inventory(inventory, applies: bool) -> str:
     document = yaml.safe_load(inventory.path.read_text())
-    return HEADER + yaml.safe_dump(ops_document(document, applies), sort_keys=False, default_flow_style=False, width=120)
+    doc = ops_document(document, applies)
+    record_login_keys(doc, inventory)
+    return HEADER + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
+
+
+def record_login_keys(doc: dict, inventory) -> None:
+    """Root's keys include the operator's login key where the operator logs in as root
+    (roles/sshd); the copy logs in as its own account, so it is told that public key."""
+    from roles.sshd import NoLoginKey, public_line
+
+    if inventory.ssh.identity is None:
+        return
+    try:
+        key = public_line(inventory.ssh.identity)
+    except NoLoginKey:
+        return
+    for name, host in inventory.hosts.items():
+        entry = (doc.get("hosts") or {}).get(name)
+        if host.user != "root" or "base" not in host.roles or not isinstance(entry, dict):
+            continue
+        entry["vars"] = entry.get("vars") or {}
+        entry["vars"]["base"] = entry["vars"].get("base") or {}
+        entry["vars"]["base"].setdefault("login_key", key)
 
 
 def lookup_names(inventory) -> list[str]:
