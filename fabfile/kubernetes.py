@@ -22,9 +22,9 @@ def up(c):
     _finish(run(selected_hosts(c)))
 
 
-@task(help={"to": "the version to go to, 1.NN.P: the next minor at most"})
-def upgrade(c, to):
-    """etcd snapshot, then kubeadm's upgrade order, node by node; stops at the first node not Ready."""
+@task(help={"to": "optional: must equal the inventory's kubernetes.version, which is set first"})
+def upgrade(c, to=None):
+    """To the inventory's version: etcd snapshot, then kubeadm's order node by node; stops at the first node not Ready."""
     from roles.kubernetes.tasks import upgrade as run
 
     _finish(run(selected_hosts(c), to))
@@ -32,7 +32,7 @@ def upgrade(c, to):
 
 @task(help={"json": "also write every certificate's expiry as JSON to this path"})
 def certs(c, json=None):
-    """Each control-plane certificate's expiry; exit 2 when one is within cert_margin_days."""
+    """Each control-plane certificate's expiry; exit 2 when one (or a CA) is within cert_margin_days."""
     from roles.kubernetes.tasks import certs as run
 
     _finish(run(selected_hosts(c), json))
@@ -40,7 +40,7 @@ def certs(c, json=None):
 
 @task
 def renew(c):
-    """kubeadm certs renew all on every control-plane node, then its static pods restarted."""
+    """kubeadm certs renew all, one control-plane node at a time, each back to ready before the next."""
     from roles.kubernetes.tasks import renew as run
 
     _finish(run(selected_hosts(c)))
@@ -56,7 +56,7 @@ def backup(c):
 
 @task
 def remove(c):
-    """-H NODE: drain it, delete it, kubeadm reset it (its etcd member too) and clean its CNI and iptables state."""
+    """-H NODE: drain it, kubeadm reset it (its etcd member too), then delete it; its CNI and iptables state cleaned."""
     from roles.kubernetes.tasks import remove as run
 
     _finish(run(selected_hosts(c)))

@@ -14,8 +14,10 @@ output says which node and step it was.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,9 +25,11 @@ from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 from fleetfab.session import HostSession, as_change
 from fleetfab.ssh import connect
+from fleetfab.shell import q
 from roles.kubernetes import cni, kubeadm, topology
+from roles.kubernetes.packages import PackageSource, package_source
 from roles.kubernetes.planner import Cluster, NodeState, Refused, Step
-from roles.kubernetes.settings import ROLE
+from roles.kubernetes.settings import ENDPOINT_PORT, ROLE
 from roles.kubernetes.versions import Version
 
 
@@ -51,6 +55,8 @@ class Operator:
     sessions: dict = field(default_factory=dict)
     #: where fetched files (snapshots, kubeconfig) go on the operator's machine
     fetched: list = field(default_factory=list)
+    #: the upgrade's package source (from the inventory when first needed)
+    source: PackageSource | None = None
 
     def remote(self, name: str) -> Remote:
         if name not in self.remotes:
@@ -84,9 +90,10 @@ class Operator:
         workers = [n for n in topology.nodes(self.inventory) if not n.control_plane]
         for node in topology.control_planes(self.inventory) + workers:
             facts = kubeadm.parse_state(self.run(node.name, kubeadm.state_script(), "read the node's kubeadm state"))
+            serving = {"yes": True, "no": False}.get(facts.get("serving", ""))
             states.append(NodeState(node.name, node.control_plane, facts.get("admin_conf") == "yes",
                                     facts.get("kubelet_conf") == "yes", _version(facts.get("kubeadm")),
-                                    _version(facts.get("kubelet"))))
+                                    _version(facts.get("kubelet")), serving=serving))
         cluster = Cluster(tuple(states))
         statuses = self.node_statuses(cluster)
         if statuses is not None:
@@ -103,7 +110,7 @@ class Operator:
 
     def node_statuses(self, cluster: Cluster) -> dict | None:
         first = cluster.first
-        if not first.initialised:
+        if not first.initialised or first.serving is False:
             return None
         return kubeadm.parse_nodes(self.run(first.name, kubeadm.nodes_script(), "kubectl get nodes"))
 
@@ -117,14 +124,27 @@ class Operator:
             except Exception as exc:
                 raise StepFailed(step, self.redact(str(exc))) from None
 
+    @property
+    def package_source(self) -> PackageSource:
+        """Where upgraded packages come from: the inventory's per-minor repository, or its bundle."""
+        if self.source is None:
+            self.source = package_source(self.inventory, self.inventory.with_role(ROLE)[0].settings(ROLE))
+        return self.source
+
+    def api_port(self) -> int:
+        if self.inventory is None:
+            return ENDPOINT_PORT
+        return self.inventory.with_role(ROLE)[0].settings(ROLE)["endpoint"].get("port", ENDPOINT_PORT)
+
     def one(self, step: Step, cluster: Cluster) -> None:
         scripts = {
             "init": kubeadm.init_script, "apply-cni": lambda: f"set -e\n{cni.apply_command()}\n",
             "drain": lambda: kubeadm.drain_script(step.node), "uncordon": lambda: kubeadm.uncordon_script(step.node),
             "delete-node": lambda: kubeadm.delete_node_script(step.node), "reset": kubeadm.reset_script,
-            "install-kubeadm": lambda: kubeadm.upgrade_kubeadm_script(step.version),
-            "install-kubelet": lambda: kubeadm.upgrade_kubelet_script(step.version),
-            "upgrade-node": kubeadm.upgrade_node_script,
+            "install-kubeadm": lambda: kubeadm.upgrade_kubeadm_script(step.version, self.package_source),
+            "install-kubelet": lambda: kubeadm.upgrade_kubelet_script(step.version, self.package_source),
+            "upgrade-node": kubeadm.upgrade_node_script, "renew-certs": kubeadm.renew_script,
+            "wait-control-plane": lambda: kubeadm.wait_control_plane_script(self.api_port()),
         }
         if step.action in scripts:
             self.run(step.host, scripts[step.action](), f"{step.action} {step.node}")
@@ -151,14 +171,12 @@ class Operator:
         self.run(step.node, kubeadm.join_script(join), f"kubeadm join {step.node}")
 
     def upgrade_apply(self, step: Step) -> None:
-        """`kubeadm upgrade plan` first: apply only what the plan says it will do."""
-        plan = kubeadm.parse_upgrade_plan(self.run(step.node, kubeadm.upgrade_plan_script(step.version), "kubeadm upgrade plan"))
-        if Version.parse(plan.target) != step.version:
-            raise RuntimeError(f"kubeadm's plan targets {plan.target}, not {step.version}")
+        """`kubeadm upgrade plan` first, as kubeadm's own preflight: apply runs only once it passed."""
+        self.run(step.node, kubeadm.upgrade_plan_script(step.version), "kubeadm upgrade plan")
         self.run(step.node, kubeadm.upgrade_apply_script(step.version), f"kubeadm upgrade apply {step.version.tag}")
 
     def wait_ready(self, step: Step) -> None:
-        self.run(step.host, kubeadm.wait_ready_script(step.node), f"wait for {step.node} Ready")
+        self.run(step.host, kubeadm.wait_ready_script(step.node, step.version), f"wait for {step.node} Ready")
         status = kubeadm.parse_nodes(self.run(step.host, kubeadm.nodes_script(), "kubectl get nodes")).get(step.node)
         if status is None or not status.ready:
             raise RuntimeError(f"{step.node} is not Ready: {', '.join(status.problems) if status else 'not listed'}")
@@ -172,11 +190,36 @@ class Operator:
         folder = keep_in or snapshot_folder(self.inventory)
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         local = folder / f"{node}-{Path(remote_path).name}"
-        self.remote(node).connection.get(remote_path, str(local))
-        local.chmod(0o600)
+        size = int(self.run(node, f"stat -c %s {q(remote_path)}", "etcd snapshot size").strip() or 0)
+        fetch(self.remote(node), remote_path, local, size)
         self.fetched.append(local)
         self.say(f"[{node}] etcd snapshot kept at {remote_path} and copied to {local}")
         return local
+
+
+class FetchFailed(Exception):
+    """A file could not be read from a node in full."""
+
+
+def fetch(remote: Remote, path: str, local: Path, size: int) -> None:
+    """A root-only file of the node, read through the same sudo shell as every command (a non-root
+    login cannot read it itself, so SFTP as the login user would fail), written here mode 600.
+    At most `size` bytes are taken: a node that keeps sending is cut off."""
+    channel = remote.open_channel(f"cat -- {q(path)}", f"read {path}")
+    taken = 0
+    fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            stream = channel.makefile("rb")
+            while taken <= size and (chunk := stream.read(min(1 << 20, size + 1 - taken))):
+                out.write(chunk)
+                taken += len(chunk)
+        code = channel.recv_exit_status() if taken <= size else -1
+    finally:
+        channel.close()
+    if code != 0 or taken != size:
+        local.unlink(missing_ok=True)
+        raise FetchFailed(f"{remote.name}: {path}: read {taken} of {size} bytes (exit {code})")
 
 
 def snapshot_folder(inventory) -> Path:
@@ -192,8 +235,8 @@ def _version(text: str | None) -> Version | None:
 
 def _with_ready(state: NodeState, statuses: dict) -> NodeState:
     status = statuses.get(state.name)
-    return NodeState(state.name, state.control_plane, state.initialised, state.joined, state.kubeadm, state.kubelet,
-                     None if status is None else status.ready)
+    return dataclasses.replace(state, ready=None if status is None else status.ready,
+                               schedulable=None if status is None else status.schedulable)
 
 
 def json_safe(certs) -> list[dict]:

@@ -7,7 +7,9 @@ admin.conf): a lab without kubeadm, or a fleet before `kubernetes.up`.
 A node that is not Ready, or runs another version than the inventory pins,
 is drift no bootstrap can repair: its change is of the `report` kind (a
 bootstrap refuses it with the way out; see fleetfab.resources.base). A
-certificate within the margin is renewed by a bootstrap, as kubeadm would.
+certificate within the margin (or a CA, which kubeadm never renews) is
+reported too, never renewed by a bootstrap: renewal restarts the control
+plane and is `fab kubernetes.renew`'s, one node at a time.
 """
 
 from __future__ import annotations
@@ -77,7 +79,7 @@ class NodesHealthy(Resource):
 
 @dataclass(frozen=True)
 class CertificatesFresh(Resource):
-    """No kubeadm-managed certificate of this control-plane node expires within the margin."""
+    """No kubeadm-managed certificate or CA of this control-plane node expires within the margin."""
 
     margin_days: int
 
@@ -90,19 +92,16 @@ class CertificatesFresh(Resource):
                         "|| echo @unreadable; }")
 
     def compare(self, output: str, now: datetime.datetime | None = None) -> Change | None:
+        """Drift only: renewal restarts the control plane, so it is `kubernetes.renew`'s, one node
+        at a time, never a bootstrap's (which runs on every control-plane node at once)."""
         text = output.strip()
         if text == NO_CLUSTER:
             return None
         if text == "@unreadable":
             return self.change(REPORT, "kubeadm could not read the certificates")
         now = now or datetime.datetime.now(datetime.timezone.utc)
-        due = kubeadm.expiring(kubeadm.parse_expiration(text), now, self.margin_days)
-        if not due:
-            return None
-        told = ", ".join(c.name + (" (missing)" if c.missing else f" ({c.days_left(now):.0f} days)") for c in due)
-        return self.change("renew", f"due for renewal: {told}")
+        told = kubeadm.certificate_warnings(kubeadm.parse_expiration(text), now, self.margin_days)
+        return self.change(REPORT, "; ".join(told)) if told else None
 
     def fix(self, change: Change) -> str:
-        if change.action == REPORT:
-            return f"echo {q(change.summary)} >&2\nexit 3\n"
-        return kubeadm.renew_script()
+        return f"echo {q(change.summary)} >&2\nexit 3\n"

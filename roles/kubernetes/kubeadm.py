@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fleetfab.shell import cmd, q
 from roles.kubernetes.kubeadmconfig import (HASH_PLACEHOLDER, INIT_FILE, JOIN_FILE, KEY_PLACEHOLDER,
                                             TOKEN_PLACEHOLDER)
-from roles.kubernetes.packages import install_script
+from roles.kubernetes.packages import PackageSource, install_script
 from roles.kubernetes.versions import Version
 
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
@@ -37,6 +37,8 @@ TOKEN_TTL = "15m"
 SNAPSHOT_DIR = "/var/backups/fleetfab/etcd"
 ETCD_PKI = "/etc/kubernetes/pki/etcd"
 WAIT_READY = "300s"
+#: 5-second polls for a restarted kubelet to report its version (5 minutes)
+VERSION_POLLS = 60
 
 
 class ParseError(ValueError):
@@ -170,10 +172,39 @@ def parse_expiration(text: str) -> list[Certificate]:
     return parse_expiration_json(text) if text.lstrip().startswith("{") else parse_expiration_text(text)
 
 
+#: kubeadm writes super-admin.conf only on the node that ran `kubeadm init`: on every
+#: joined control-plane node check-expiration lists it as missing, and that is right
+ONLY_WHERE_INIT_RAN = ("super-admin.conf",)
+
+
+def _near(c: Certificate, now: datetime.datetime, margin_days: int) -> bool:
+    return not c.externally_managed and not c.missing and c.days_left(now) < margin_days
+
+
 def expiring(certificates: list[Certificate], now: datetime.datetime, margin_days: int) -> list[Certificate]:
-    """Certificates missing or expiring within the margin (an externally managed one is its owner's)."""
-    return [c for c in certificates if not c.externally_managed
-            and (c.missing or c.days_left(now) < margin_days)]
+    """Certificates `kubeadm certs renew all` would renew that expire within the margin
+    (never a CA, a missing file or one managed outside kubeadm: renew cannot help those)."""
+    return [c for c in certificates if not c.authority and _near(c, now, margin_days)]
+
+
+def authorities_expiring(certificates: list[Certificate], now: datetime.datetime, margin_days: int) -> list[Certificate]:
+    """CAs within the margin: kubeadm never renews a CA, the operator must rotate it."""
+    return [c for c in certificates if c.authority and _near(c, now, margin_days)]
+
+
+def missing_unexpectedly(certificates: list[Certificate]) -> list[Certificate]:
+    """Missing files other than those kubeadm writes only where init ran."""
+    return [c for c in certificates if c.missing and not c.externally_managed and c.name not in ONLY_WHERE_INIT_RAN]
+
+
+def certificate_warnings(certificates: list[Certificate], now: datetime.datetime, margin_days: int) -> list[str]:
+    """What an operator must act on, one phrase each; empty on a healthy node."""
+    told = [f"{c.name} expires in {c.days_left(now):.0f} days: run `fab kubernetes.renew`"
+            for c in expiring(certificates, now, margin_days)]
+    told += [f"CA {c.name} expires in {c.days_left(now):.0f} days: kubeadm does not renew CAs, rotate it by hand"
+             for c in authorities_expiring(certificates, now, margin_days)]
+    told += [f"{c.name} is missing" for c in missing_unexpectedly(certificates)]
+    return told
 
 
 # -- nodes -----------------------------------------------------------------------------
@@ -210,47 +241,21 @@ def _node(item: dict) -> NodeStatus:
                       addresses.get("InternalIP", ""), not item.get("spec", {}).get("unschedulable", False), problems)
 
 
-# -- upgrade plan ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UpgradePlan:
-    cluster: str
-    target: str
-    #: (component, current, target) for each row of the plan's tables
-    components: tuple[tuple[str, str, str], ...]
-
-
-def parse_upgrade_plan(text: str) -> UpgradePlan:
-    """`kubeadm upgrade plan` (text), or its `-o json` (kind UpgradePlan)."""
-    if text.lstrip().startswith("{"):
-        return _plan_json(json.loads(text))
-    cluster = re.search(r"\[upgrade/versions\] Cluster version: (\S+)", text)
-    target = re.search(r"\[upgrade/versions\] Target version: (\S+)", text)
-    # COMPONENT [NODE] CURRENT TARGET. Older kubeadm had no NODE column: 1.30 named the node in the
-    # component ("kubelet (node1)"), before that kubelets were counted ("2 x v1.28.5").
-    rows = re.findall(r"^([A-Za-z][\w-]*(?: \([^)]+\))?)\s+(?:[A-Za-z][\w.-]*\s+)?(?:\d+ x )?(v?\d+\.\d+\.\d+\S*)\s+(v?\d+\.\d+\.\d+\S*)\s*$",
-                      text, re.M)
-    if not cluster or not rows:
-        raise ParseError("upgrade plan printed no cluster version or no component table")
-    return UpgradePlan(cluster.group(1), target.group(1) if target else rows[-1][2], tuple(rows))
-
-
-def _plan_json(document: dict) -> UpgradePlan:
-    rows = tuple((c["name"], c.get("currentVersion", ""), c.get("newVersion", "")) for c in document.get("components") or [])
-    if not rows:
-        raise ParseError("upgrade plan's JSON lists no components")
-    apiserver = next((r for r in rows if r[0] == "kube-apiserver"), rows[0])
-    return UpgradePlan(apiserver[1], apiserver[2], rows)
-
-
 # -- commands --------------------------------------------------------------------------
 
 
 def init_script() -> str:
-    """kubeadm init, once: a host with admin.conf was initialised already and is left alone."""
+    """kubeadm init, once: a host with admin.conf was initialised already and is left alone.
+
+    A failed init leaves admin.conf behind (its kubeconfig phase runs before
+    the control plane answers): it is undone with `kubeadm reset` at once, as
+    kubeadm advises, so the next `kubernetes.up` starts afresh instead of
+    taking the remains for a cluster.
+    """
     return (f"set -e\nif [ -e {ADMIN_CONF} ]; then echo 'already initialised ({ADMIN_CONF} exists)'; exit 0; fi\n"
-            f"kubeadm init --config {q(INIT_FILE)} --upload-certs\n")
+            f"if ! kubeadm init --config {q(INIT_FILE)} --upload-certs; then\n"
+            "  echo 'kubeadm init failed: kubeadm reset undoes what it did, so the next kubernetes.up starts afresh' >&2\n"
+            "  kubeadm reset --force >&2 || true\n  exit 1\nfi\n")
 
 
 def print_join_script() -> str:
@@ -263,19 +268,36 @@ def upload_certs_script() -> str:
 
 
 def join_script(join: JoinCommand) -> str:
-    """Fill the node's join.yaml placeholders in a private copy, join, and remove the copy."""
-    edits = [f"s|{TOKEN_PLACEHOLDER}|{join.token}|", f"s|{HASH_PLACEHOLDER}|{join.ca_hashes[0]}|"]
+    """Fill the node's join.yaml placeholders in a private copy, join, and remove the copy.
+
+    The values reach sed as its program on standard input (a here-document of
+    the script itself), never as an argument: no other account sees them in `ps`.
+    """
+    pairs = [(TOKEN_PLACEHOLDER, join.token), (HASH_PLACEHOLDER, join.ca_hashes[0])]
     if join.certificate_key:
-        edits.append(f"s|{KEY_PLACEHOLDER}|{join.certificate_key}|")
-    sed = " ".join(f"-e {q(e)}" for e in edits)
+        pairs.append((KEY_PLACEHOLDER, join.certificate_key))
+    program = "\n".join(_quoted_substitution(old, new) for old, new in pairs)
     return (f"set -e\nif [ -e {KUBELET_CONF} ]; then echo 'already joined ({KUBELET_CONF} exists)'; exit 0; fi\n"
             "umask 077\nprivate=$(mktemp /etc/fleetfab/kubernetes/.join.XXXXXX)\ntrap 'rm -f \"$private\"' EXIT\n"
-            f"sed {sed} {q(JOIN_FILE)} > \"$private\"\nkubeadm join --config \"$private\"\n")
+            f"sed -f /dev/stdin {q(JOIN_FILE)} > \"$private\" <<'FLEETFAB_JOIN'\n{program}\nFLEETFAB_JOIN\n"
+            "kubeadm join --config \"$private\"\n")
+
+
+def _quoted_substitution(placeholder: str, value: str) -> str:
+    """A sed substitution of the whole quoted YAML value: the placeholders are all zeros, so unanchored
+    the token's would match inside the CA hash's and the key's."""
+    return f's|"{re.escape(placeholder)}"|"{value}"|'
 
 
 def state_script() -> str:
-    """What the planner needs of one node, one `key value` a line."""
+    """What the planner needs of one node, one `key value` a line.
+
+    `serving`: admin.conf reaches a cluster that kubeadm's init finished (its
+    bootstrap-token phase publishes kube-public/cluster-info, which joins read).
+    """
     return (f"echo admin_conf $([ -e {ADMIN_CONF} ] && echo yes || echo no)\n"
+            f"if [ -e {ADMIN_CONF} ]; then echo serving $({KUBECTL} -n kube-public get configmap cluster-info "
+            "--request-timeout=10s >/dev/null 2>&1 && echo yes || echo no); fi\n"
             f"echo kubelet_conf $([ -e {KUBELET_CONF} ] && echo yes || echo no)\n"
             "echo kubeadm $(kubeadm version -o short 2>/dev/null || echo none)\n"
             "echo kubelet $(dpkg-query -W -f='${Version}' kubelet 2>/dev/null || echo none)\n")
@@ -289,8 +311,16 @@ def nodes_script() -> str:
     return f"set -e\n{KUBECTL} get nodes -o json\n"
 
 
-def wait_ready_script(node: str) -> str:
-    return f"set -e\n{KUBECTL} wait --for=condition=Ready {q('node/' + node)} --timeout={WAIT_READY}\n"
+def wait_ready_script(node: str, version: Version | None = None) -> str:
+    """Ready; after an upgrade, first the node's kubelet reporting the new version, since right
+    after the restart the node is still Ready with the old one and `kubectl wait` would return at once."""
+    first = ""
+    if version is not None:
+        jsonpath = q("jsonpath={.status.nodeInfo.kubeletVersion}")
+        first = (f"i=0\nuntil [ \"$({KUBECTL} get node {q(node)} -o {jsonpath} 2>/dev/null)\" = {q(version.tag)} ]; do\n"
+                 f"  i=$((i+1)); [ $i -le {VERSION_POLLS} ] || {{ echo {q(f'{node} still reports another kubelet version than {version.tag}')} >&2; exit 1; }}\n"
+                 f"  sleep 5\ndone\n")
+    return f"set -e\n{first}{KUBECTL} wait --for=condition=Ready {q('node/' + node)} --timeout={WAIT_READY}\n"
 
 
 def drain_script(node: str) -> str:
@@ -305,18 +335,20 @@ def delete_node_script(node: str) -> str:
     return f"set -e\n{KUBECTL} delete node {q(node)} --ignore-not-found\n"
 
 
-def upgrade_kubeadm_script(version: Version) -> str:
-    return "set -e\n" + install_script(str(version), ("kubeadm",), None)
+def upgrade_kubeadm_script(version: Version, source: PackageSource) -> str:
+    """The source switched to the target minor (or the bundle used), then kubeadm at exactly `version`."""
+    return "set -e\n" + source.switch_script(version) + install_script(str(version), ("kubeadm",), source.bundle)
 
 
-def upgrade_kubelet_script(version: Version) -> str:
+def upgrade_kubelet_script(version: Version, source: PackageSource) -> str:
     """kubelet and kubectl at the new version (unheld, installed, held), then kubelet restarted."""
-    return ("set -e\n" + install_script(str(version), ("kubelet", "kubectl"), None)
+    return ("set -e\n" + install_script(str(version), ("kubelet", "kubectl"), source.bundle)
             + "systemctl daemon-reload\nsystemctl restart kubelet\n")
 
 
 def upgrade_plan_script(version: Version) -> str:
-    """The plan for exactly this version (naming it skips kubeadm's look-up of the latest release)."""
+    """kubeadm's own preflight for exactly this version: it fails on an unhealthy cluster or a version
+    it cannot reach, and its exit code is all that is read (the plan is logged, not parsed)."""
     return f"set -e\nkubeadm upgrade plan {q(version.tag)}\n"
 
 
@@ -343,15 +375,34 @@ def certs_script() -> str:
     return ("kubeadm certs check-expiration -o json 2>/dev/null || kubeadm certs check-expiration\n")
 
 
+PAUSED = "/etc/kubernetes/fleetfab-paused"
+MANIFESTS = "/etc/kubernetes/manifests"
+CONTROL_PLANE_PODS = "kube-apiserver|etcd|kube-controller-manager|kube-scheduler"
+
+
 def renew_script() -> str:
-    """Renew every certificate, then restart the static pods by moving their manifests away and back."""
-    return ("set -e\nkubeadm certs renew all\nmkdir -p /etc/kubernetes/fleetfab-paused\n"
-            "mv /etc/kubernetes/manifests/*.yaml /etc/kubernetes/fleetfab-paused/\nsleep 20\n"
-            "mv /etc/kubernetes/fleetfab-paused/*.yaml /etc/kubernetes/manifests/\n")
+    """Renew every certificate, then restart this node's static pods: their manifests moved away until
+    kubelet has stopped them (crictl lists none), and back, whatever happened meanwhile."""
+    return ("set -e\nkubeadm certs renew all\n"
+            f"mkdir -p {PAUSED}\nmv {MANIFESTS}/*.yaml {PAUSED}/\n"
+            f"trap 'mv {PAUSED}/*.yaml {MANIFESTS}/ 2>/dev/null || true' EXIT\n"
+            f"i=0\nwhile crictl ps -q --name {q(CONTROL_PLANE_PODS)} 2>/dev/null | grep -q .; do\n"
+            "  i=$((i+1)); [ $i -le 60 ] || { echo 'the control-plane pods did not stop within 2 minutes' >&2; exit 1; }\n"
+            "  sleep 2\ndone\n")
+
+
+def wait_control_plane_script(port: int) -> str:
+    """This node's API server ready again (its /readyz includes its etcd): the gate before the next node."""
+    url = f"https://127.0.0.1:{port}/readyz"
+    return ("set -e\ni=0\n"
+            f"until curl -fsk --max-time 5 {q(url)} >/dev/null 2>&1; do\n"
+            "  i=$((i+1)); [ $i -le 60 ] || { echo 'the API server did not become ready within 5 minutes' >&2; exit 1; }\n"
+            "  sleep 5\ndone\n")
 
 
 def reset_script() -> str:
-    """kubeadm reset (a control-plane node leaves etcd with it), then what reset leaves: CNI and iptables."""
+    """kubeadm reset, then what reset leaves: CNI and iptables. On a control-plane node reset removes its
+    etcd member, reading its registration from the Node object: the Node is deleted only afterwards."""
     return ("set -e\nkubeadm reset --force\nrm -rf /etc/cni/net.d /var/lib/cni\n"
             "for t in filter nat mangle raw; do iptables -t $t -F || true; iptables -t $t -X || true; done\n"
             "if command -v ipvsadm >/dev/null; then ipvsadm --clear; fi\n"

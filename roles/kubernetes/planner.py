@@ -31,6 +31,11 @@ class NodeState:
     kubelet: Version | None = None
     #: from `kubectl get nodes`: None when the cluster could not be asked
     ready: bool | None = None
+    #: False: cordoned (unschedulable); None when the cluster could not be asked
+    schedulable: bool | None = None
+    #: where admin.conf exists: whether a cluster kubeadm's init finished answers through it
+    #: (kube-public/cluster-info readable); None where not asked
+    serving: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,11 @@ def plan_up(cluster: Cluster) -> list[Step]:
     """Init once on the first control-plane node, then join each missing node, one at a time."""
     first = cluster.first
     steps: list[Step] = []
+    if first.initialised and first.serving is False:
+        raise Refused(f"{first.name} has admin.conf but no cluster answers through it (no kube-public/cluster-info): "
+                      "a `kubeadm init` that stopped part-way leaves this (fleetfab resets an init that fails), "
+                      "or the control plane is down; no node is joined to it. Bring the control plane back, "
+                      "or start over with `fab kubernetes.reset --yes`")
     if not first.initialised:
         if cluster.exists:
             raise Refused(f"some nodes are in a cluster but {first.name}, the first control-plane node, "
@@ -132,6 +142,9 @@ def plan_upgrade(cluster: Cluster, target: Version) -> list[Step]:
     steps = [Step("snapshot", first.name, why="an etcd snapshot before anything changes")]
     for index, node in enumerate(cluster.in_order()):
         if node.kubelet is not None and node.kubelet >= target:
+            if node.schedulable is False:  # an interrupted run drained it and stopped before uncordon
+                steps += [Step("uncordon", node.name, on=first.name, why="upgraded but still cordoned"),
+                          Step("wait-ready", node.name, on=first.name, version=target)]
             continue
         steps += _node_upgrade(node, first.name, target, apply=index == 0)
     return steps
@@ -154,7 +167,11 @@ def _node_upgrade(node: NodeState, first: str, target: Version, apply: bool) -> 
 
 
 def plan_remove(cluster: Cluster, name: str) -> list[Step]:
-    """Drain, delete the node object, reset the node (kubeadm removes its etcd member), clean it."""
+    """kubeadm's order: drain, `kubeadm reset` on the node, then delete the Node object.
+
+    reset finds a control-plane node's etcd member through the Node object;
+    deleted first, reset skips the member (a warning, exit 0) and leaves a
+    dead member in etcd."""
     node = cluster.node(name)
     if not (node.joined or node.initialised):
         raise Refused(f"{name} is in no cluster (no kubelet.conf): nothing to remove")
@@ -164,7 +181,22 @@ def plan_remove(cluster: Cluster, name: str) -> list[Step]:
     runner = next((n.name for n in cluster.in_order() if n.control_plane and n.joined and n.name != name), None)
     if runner is None:
         raise Refused("no other control-plane node can drain and delete it")
-    return [Step("drain", name, on=runner), Step("delete-node", name, on=runner), Step("reset", name)]
+    return [Step("drain", name, on=runner), Step("reset", name), Step("delete-node", name, on=runner)]
+
+
+# -- certificates ------------------------------------------------------------------------
+
+
+def plan_renew(cluster: Cluster) -> list[Step]:
+    """One control-plane node at a time: renew and restart its static pods, then wait until its
+    API server (and so its etcd) is ready before the next node goes down; etcd keeps its quorum."""
+    steps: list[Step] = []
+    for node in cluster.in_order():
+        if node.control_plane and (node.joined or node.initialised):
+            steps += [Step("renew-certs", node.name), Step("wait-control-plane", node.name)]
+    if not steps:
+        raise Refused("no control-plane node is in the cluster")
+    return steps
 
 
 def plan_reset(cluster: Cluster, confirmed: bool) -> list[Step]:

@@ -51,12 +51,21 @@ def up(hosts: str | None) -> int:
     return _operate("kubernetes.up", hosts, work)
 
 
-def upgrade(hosts: str | None, to: str) -> int:
+def upgrade_target(inventory, to: str | None) -> Version:
+    """The inventory's version: it is changed first (the source and pin follow it), then the cluster."""
+    pinned = topology.version(inventory.with_role(ROLE)[0].settings(ROLE))
+    if to and Version.parse(to) != pinned:
+        raise Refused(f"the inventory pins {pinned}: set kubernetes.version to {Version.parse(to)} first, "
+                      "then run kubernetes.upgrade (each node's package source follows that version)")
+    return pinned
+
+
+def upgrade(hosts: str | None, to: str | None = None) -> int:
     def work(op, inventory, selected):
-        target = Version.parse(to)
+        target = upgrade_target(inventory, to)
         cluster = op.cluster()
         op.execute(planner.plan_upgrade(cluster, target), cluster)
-        op.say(f"every node runs {target}: set kubernetes.version to {target} in the inventory")
+        op.say(f"every node runs {target}, the inventory's version")
     return _operate("kubernetes.upgrade", hosts, work)
 
 
@@ -85,7 +94,7 @@ def backup(hosts: str | None) -> int:
 
 
 def certs(hosts: str | None, json_path: str | None = None) -> int:
-    """Each control-plane node's certificates; exit 2 when one expires within the margin."""
+    """Each control-plane node's certificates; exit 2 when one needs the operator (renewal or a CA's rotation)."""
     def work(op, inventory, selected):
         op.running_cluster()
         now = datetime.datetime.now(datetime.timezone.utc)
@@ -93,12 +102,9 @@ def certs(hosts: str | None, json_path: str | None = None) -> int:
         for node in topology.control_planes(inventory):
             found = kubeadm.parse_expiration(op.run(node.name, kubeadm.certs_script(), "check certificate expiry"))
             margin = inventory.hosts[node.name].settings(ROLE)["cert_margin_days"]
-            soon = {c.name for c in kubeadm.expiring(found, now, margin)}
-            for c in found:
-                left = "missing" if c.missing else f"{c.days_left(now):.0f} days"
-                op.say(f"[{node.name}] {c.name:28} {c.expires:%Y-%m-%d %H:%M} UTC  {left}{'  RENEW' if c.name in soon else ''}"
-                       if c.expires else f"[{node.name}] {c.name:28} {left}")
-            code = exitcodes.DRIFT if soon else code
+            for line in certificate_lines(node.name, found, now, margin):
+                op.say(line)
+            code = exitcodes.DRIFT if kubeadm.certificate_warnings(found, now, margin) else code
             document[node.name] = json_safe(found)
         if json_path:
             Path(json_path).write_text(dumps(document))
@@ -106,12 +112,24 @@ def certs(hosts: str | None, json_path: str | None = None) -> int:
     return _operate("kubernetes.certs", hosts, work)
 
 
+def certificate_lines(node: str, found, now, margin: int) -> list[str]:
+    soon = {c.name for c in kubeadm.expiring(found, now, margin) + kubeadm.authorities_expiring(found, now, margin)}
+    lines = []
+    for c in found:
+        if c.missing:
+            why = "kubeadm writes it only where init ran" if c.name in kubeadm.ONLY_WHERE_INIT_RAN else "MISSING"
+            lines.append(f"[{node}] {c.name:28} not on this node ({why})")
+            continue
+        mark = ("  ROTATE BY HAND" if c.authority else "  RENEW") if c.name in soon else ""
+        lines.append(f"[{node}] {c.name:28} {c.expires:%Y-%m-%d %H:%M} UTC  {c.days_left(now):.0f} days{mark}")
+    return lines
+
+
 def renew(hosts: str | None) -> int:
+    """One control-plane node at a time, each back to ready before the next."""
     def work(op, inventory, selected):
-        op.running_cluster()
-        for node in topology.control_planes(inventory):
-            op.say(f"[{node.name}] renew certificates and restart the control-plane pods")
-            op.run(node.name, kubeadm.renew_script(), "renew certificates")
+        cluster = op.running_cluster()
+        op.execute(planner.plan_renew(cluster), cluster)
     return _operate("kubernetes.renew", hosts, work)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 
 from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed
-from roles.kubernetes.planner import Cluster, NodeState, Step, plan_up
+from roles.kubernetes.planner import Cluster, NodeState, Step, plan_remove, plan_renew, plan_up
 from roles.kubernetes.versions import Version
-from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, TOKEN, UPGRADE_PLAN, UPLOAD_CERTS, node, node_list
+from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, SOURCE, TOKEN, UPLOAD_CERTS, node, node_list
 
 V131 = Version.parse("1.35.9")
 
@@ -21,7 +21,7 @@ class Recorded(Operator):
     """An Operator whose commands are answered from a script of canned outputs."""
 
     def __init__(self, answers, fail_on=()):
-        super().__init__(inventory=None, purpose="test", say=lambda text: None)
+        super().__init__(inventory=None, purpose="test", say=lambda text: None, source=SOURCE)
         self.answers, self.fail_on, self.ran = answers, fail_on, []
 
     def run(self, name, script, what):
@@ -99,14 +99,48 @@ def test_kubectl_steps_run_on_the_named_host_and_node_steps_on_the_node():
     assert [(n, w) for n, w, _ in op.ran] == [("cp1", "drain w1"), ("w1", "install-kubeadm w1")]
 
 
-def test_upgrade_apply_follows_a_plan_that_targets_the_version():
-    op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
+def test_upgrade_apply_runs_only_after_kubeadms_plan_passed():
+    op = Recorded({})
     op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.36.4"))], cluster_of(FIRST))
     assert [w for _, w, _ in op.ran] == ["kubeadm upgrade plan", "kubeadm upgrade apply v1.36.4"]
 
 
-def test_upgrade_apply_is_refused_when_the_plan_targets_another_version():
-    op = Recorded({"kubeadm upgrade plan": UPGRADE_PLAN})
-    with pytest.raises(StepFailed, match="plan targets v1.36.4, not 1.36.5"):
-        op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.36.5"))], cluster_of(FIRST))
-    assert "kubeadm upgrade apply v1.36.5" not in [w for _, w, _ in op.ran]
+def test_a_failed_plan_stops_the_upgrade_before_apply():
+    op = Recorded({}, fail_on=("kubeadm upgrade plan",))
+    with pytest.raises(StepFailed, match="upgrade-apply of cp1"):
+        op.execute([Step("upgrade-apply", "cp1", version=Version.parse("1.36.4"))], cluster_of(FIRST))
+    assert "kubeadm upgrade apply v1.36.4" not in [w for _, w, _ in op.ran]
+
+
+def test_an_upgrade_of_a_node_across_a_minor_switches_its_source_in_the_same_script_as_the_install():
+    op = Recorded({})
+    op.execute([Step("install-kubeadm", "w1", version=Version.parse("1.36.4"))], cluster_of(FIRST))
+    [(_, _, script)] = op.ran
+    assert script.index("v1.36/deb/") < script.index("apt-get -q update") < script.index("kubeadm=1.36.4-*")
+
+
+def test_renewal_restarts_one_node_and_waits_for_its_api_server_before_the_next():
+    op = Recorded({})
+    cp2 = NodeState("cp2", True, joined=True, kubeadm=V131, kubelet=V131, ready=True)
+    cluster = cluster_of(FIRST, cp2)
+    op.execute(plan_renew(cluster), cluster)
+    assert [(n, w) for n, w, _ in op.ran] == [("cp1", "renew-certs cp1"), ("cp1", "wait-control-plane cp1"),
+                                              ("cp2", "renew-certs cp2"), ("cp2", "wait-control-plane cp2")]
+    assert "https://127.0.0.1:6443/readyz" in op.ran[1][2]
+
+
+def test_a_node_whose_api_server_does_not_come_back_stops_the_renewal_there():
+    op = Recorded({}, fail_on=("wait-control-plane cp1",))
+    cp2 = NodeState("cp2", True, joined=True, kubeadm=V131, kubelet=V131, ready=True)
+    with pytest.raises(StepFailed, match="wait-control-plane of cp1"):
+        op.execute(plan_renew(cluster_of(FIRST, cp2)), cluster_of(FIRST, cp2))
+    assert "renew-certs cp2" not in [w for _, w, _ in op.ran]
+
+
+def test_a_removal_resets_the_node_before_its_node_object_is_deleted():
+    op = Recorded({})
+    cp2 = NodeState("cp2", True, joined=True, kubeadm=V131, kubelet=V131, ready=True)
+    cp3 = NodeState("cp3", True, joined=True, kubeadm=V131, kubelet=V131, ready=True)
+    cluster = cluster_of(FIRST, cp2, cp3)
+    op.execute(plan_remove(cluster, "cp3"), cluster)
+    assert [(n, w) for n, w, _ in op.ran] == [("cp1", "drain cp3"), ("cp3", "reset cp3"), ("cp1", "delete-node cp3")]

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from roles.kubernetes import kubeadm
 from roles.kubernetes.kubeadm import JoinCommand, ParseError
 from roles.kubernetes.kubeadmconfig import HASH_PLACEHOLDER, KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
+from roles.kubernetes.packages import PackageSource
 from roles.kubernetes.versions import Version
 
 TOKEN = "k3ub9x.4rt1bq2hd8s0zv7c"
@@ -59,7 +63,7 @@ EXPIRATION_JSON = json.dumps({
     "certificates": [
         {"name": "admin.conf", "expirationDate": "2027-04-09T09:17:00Z", "residualTime": 31449600,
          "externallyManaged": False, "caName": "ca", "missing": False},
-        {"name": "front-proxy-client", "expirationDate": "0001-01-01T00:00:00Z", "residualTime": 0,
+        {"name": "front-proxy-client", "expirationDate": None, "residualTime": 0,
          "externallyManaged": False, "caName": "front-proxy-ca", "missing": True},
     ],
     "certificateAuthorities": [
@@ -68,40 +72,8 @@ EXPIRATION_JSON = json.dumps({
     ],
 })
 
-UPGRADE_PLAN = """[preflight] Running pre-flight checks.
-[upgrade/config] Reading configuration from the cluster...
-[upgrade] Running cluster health checks
-[upgrade] Fetching available versions to upgrade to
-[upgrade/versions] Cluster version: v1.35.9
-[upgrade/versions] kubeadm version: v1.36.4
-[upgrade/versions] Target version: v1.36.4
-[upgrade/versions] Latest version in the v1.31 series: v1.31.5
-
-Components that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':
-COMPONENT   NODE      CURRENT   TARGET
-kubelet     cp1       v1.35.9   v1.36.4
-
-Upgrade to the latest stable version:
-
-COMPONENT                 NODE      CURRENT    TARGET
-kube-apiserver            cp1       v1.35.9    v1.36.4
-kube-controller-manager   cp1       v1.35.9    v1.36.4
-etcd                      cp1       3.5.15-0   3.5.16-0
-
-You can now apply the upgrade by executing the following command:
-
-\tkubeadm upgrade apply v1.36.4
-"""
-
-UPGRADE_PLAN_OLD = """[upgrade/versions] Cluster version: v1.28.5
-[upgrade/versions] kubeadm version: v1.29.2
-Components that must be upgraded manually after you have upgraded the control plane with 'kubeadm upgrade apply':
-COMPONENT   CURRENT       TARGET
-kubelet     2 x v1.28.5   v1.29.2
-
-COMPONENT                 CURRENT   TARGET
-kube-apiserver            v1.28.5   v1.29.2
-"""
+JOINED_CONTROL_PLANE = (Path(__file__).parent / "fixtures" / "kubernetes" / "check-expiration-joined-control-plane.json").read_text()
+SOURCE = PackageSource("repository", "https://packages.example.com/k8s/v{minor}/deb/", "/etc/apt/keyrings/kubernetes-apt-keyring.asc")
 
 
 def node(name, ready="True", version="v1.35.9", ip="100.64.0.10", unschedulable=False, pressure="False"):
@@ -178,14 +150,31 @@ def test_upload_certs_gives_the_key_on_its_last_line():
 def test_the_join_script_fills_the_placeholders_in_a_private_copy_and_removes_it():
     script = kubeadm.join_script(JoinCommand("a:6443", TOKEN, (HASH,), True, KEY))
     assert "umask 077" in script and "trap 'rm -f \"$private\"' EXIT" in script
-    assert f"s|{TOKEN_PLACEHOLDER}|{TOKEN}|" in script and f"s|{HASH_PLACEHOLDER}|{HASH}|" in script
-    assert f"s|{KEY_PLACEHOLDER}|{KEY}|" in script
 
 
 def test_the_join_script_never_puts_the_token_on_kubeadms_command_line():
     script = kubeadm.join_script(JoinCommand("a:6443", TOKEN, (HASH,)))
     [join_line] = [l for l in script.splitlines() if l.startswith("kubeadm join")]
     assert TOKEN not in join_line
+
+
+def test_the_join_secrets_appear_only_in_seds_program_on_its_standard_input():
+    script = kubeadm.join_script(JoinCommand("a:6443", TOKEN, (HASH,), True, KEY))
+    lines = script.splitlines()
+    start, end = lines.index("sed -f /dev/stdin /etc/fleetfab/kubernetes/join.yaml > \"$private\" <<'FLEETFAB_JOIN'"), lines.index("FLEETFAB_JOIN")
+    outside = lines[:start + 1] + lines[end:]
+    assert not any(TOKEN in l or KEY in l for l in outside)
+    assert any(TOKEN in l for l in lines[start:end]) and any(KEY in l for l in lines[start:end])
+
+
+def test_the_private_copy_gets_the_real_values_through_a_real_sed(tmp_path):
+    template = tmp_path / "join.yaml"
+    template.write_text(f'token: "{TOKEN_PLACEHOLDER}"\nhash: "{HASH_PLACEHOLDER}"\nkey: "{KEY_PLACEHOLDER}"\n')
+    script = kubeadm.join_script(JoinCommand("a:6443", TOKEN, (HASH,), True, KEY))
+    body = script.split("trap 'rm -f \"$private\"' EXIT\n", 1)[1].replace("/etc/fleetfab/kubernetes/join.yaml", str(template))
+    body = body.replace('kubeadm join --config "$private"', 'cat "$private"')
+    out = subprocess.run(["sh", "-ec", f"private={tmp_path}/private\n{body}"], capture_output=True, text=True, check=True).stdout
+    assert out == f'token: "{TOKEN}"\nhash: "{HASH}"\nkey: "{KEY}"\n'
 
 
 def test_a_node_already_joined_is_not_joined_again():
@@ -196,6 +185,27 @@ def test_a_node_already_joined_is_not_joined_again():
 def test_init_runs_only_where_admin_conf_is_absent():
     script = kubeadm.init_script()
     assert script.index("[ -e /etc/kubernetes/admin.conf ]") < script.index("kubeadm init")
+
+
+def stub_kubeadm(tmp_path, init_exit: int) -> dict:
+    """A kubeadm on PATH that records its arguments and fails or passes `init`."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubeadm").write_text(f'#!/bin/sh\necho "$*" >> {tmp_path}/calls\n[ "$1" != init ] || exit {init_exit}\n')
+    (bin_dir / "kubeadm").chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+def test_a_failed_init_is_undone_by_kubeadm_reset_and_fails(tmp_path):
+    result = subprocess.run(["sh", "-c", kubeadm.init_script()], env=stub_kubeadm(tmp_path, 1), capture_output=True, text=True)
+    calls = (tmp_path / "calls").read_text().splitlines()
+    assert result.returncode == 1 and [c.split()[0] for c in calls] == ["init", "reset"]
+    assert "next kubernetes.up starts afresh" in result.stderr
+
+
+def test_a_successful_init_resets_nothing(tmp_path):
+    result = subprocess.run(["sh", "-c", kubeadm.init_script()], env=stub_kubeadm(tmp_path, 0), capture_output=True, text=True)
+    assert result.returncode == 0 and [c.split()[0] for c in (tmp_path / "calls").read_text().splitlines()] == ["init"]
 
 
 # -- certificates -----------------------------------------------------------------
@@ -235,9 +245,36 @@ def test_certificates_within_the_margin_are_due_and_externally_managed_ones_are_
     assert [c.name for c in due] == ["apiserver"]
 
 
-def test_a_missing_certificate_is_always_due():
+def test_a_missing_certificate_is_not_due_for_renewal_but_named():
     now = datetime.datetime(2026, 4, 11, tzinfo=UTC)
-    assert [c.name for c in kubeadm.expiring(kubeadm.parse_expiration(EXPIRATION_JSON), now, 30)] == ["front-proxy-client"]
+    found = kubeadm.parse_expiration(EXPIRATION_JSON)
+    assert kubeadm.expiring(found, now, 30) == []
+    assert kubeadm.certificate_warnings(found, now, 30) == ["front-proxy-client is missing"]
+
+
+def test_a_joined_control_plane_nodes_missing_super_admin_conf_is_read_as_missing_with_no_date():
+    found = {c.name: c for c in kubeadm.parse_expiration(JOINED_CONTROL_PLANE)}
+    assert found["super-admin.conf"].missing and found["super-admin.conf"].expires is None
+    assert len(found) == 14 and found["ca"].authority
+
+
+def test_a_healthy_joined_control_plane_node_has_nothing_due_and_nothing_to_warn_of():
+    now = datetime.datetime(2026, 4, 21, 9, tzinfo=UTC)
+    found = kubeadm.parse_expiration(JOINED_CONTROL_PLANE)
+    assert kubeadm.expiring(found, now, 30) == [] and kubeadm.certificate_warnings(found, now, 30) == []
+
+
+def test_the_same_node_a_year_later_has_every_certificate_due_but_never_a_ca():
+    now = datetime.datetime(2027, 4, 1, tzinfo=UTC)
+    due = [c.name for c in kubeadm.expiring(kubeadm.parse_expiration(JOINED_CONTROL_PLANE), now, 30)]
+    assert len(due) == 10 and "super-admin.conf" not in due and "ca" not in due
+
+
+def test_a_ca_within_the_margin_is_a_warning_that_renew_cannot_settle():
+    now = datetime.datetime(2036, 4, 1, tzinfo=UTC)
+    found = kubeadm.parse_expiration(JOINED_CONTROL_PLANE)
+    assert [c.name for c in kubeadm.authorities_expiring(found, now, 30)] == ["ca", "etcd-ca", "front-proxy-ca"]
+    assert any(w.startswith("CA ca expires in 17 days: kubeadm does not renew CAs") for w in kubeadm.certificate_warnings(found, now, 30))
 
 
 def test_expiration_output_with_no_rows_is_refused():
@@ -275,51 +312,52 @@ def test_output_that_is_not_a_node_list_is_refused():
         kubeadm.parse_nodes("error: the server doesn't have a resource type")
 
 
-# -- upgrade plan -------------------------------------------------------------------
-
-
-def test_the_upgrade_plan_gives_cluster_and_target_versions():
-    plan = kubeadm.parse_upgrade_plan(UPGRADE_PLAN)
-    assert (plan.cluster, plan.target) == ("v1.35.9", "v1.36.4")
-
-
-def test_the_upgrade_plan_rows_with_a_node_column_are_read():
-    rows = kubeadm.parse_upgrade_plan(UPGRADE_PLAN).components
-    assert ("kube-apiserver", "v1.35.9", "v1.36.4") in rows and ("etcd", "3.5.15-0", "3.5.16-0") in rows
-
-
-def test_the_older_plan_format_with_counted_kubelets_is_read():
-    plan = kubeadm.parse_upgrade_plan(UPGRADE_PLAN_OLD)
-    assert ("kubelet", "v1.28.5", "v1.29.2") in plan.components and plan.target == "v1.29.2"
-
-
-def test_the_plan_format_naming_each_kubelets_node_is_read():
-    text = ("[upgrade/versions] Cluster version: v1.29.3\n"
-            "COMPONENT         CURRENT   TARGET\nkubelet (node1)   v1.29.2   v1.30.0\nkubelet (node2)   v1.29.3   v1.30.0\n")
-    rows = kubeadm.parse_upgrade_plan(text).components
-    assert rows == (("kubelet (node1)", "v1.29.2", "v1.30.0"), ("kubelet (node2)", "v1.29.3", "v1.30.0"))
-
-
-def test_the_upgrade_plan_json_is_read():
-    document = {"kind": "UpgradePlan", "apiVersion": "output.kubeadm.k8s.io/v1alpha3", "components": [
-        {"name": "kube-apiserver", "currentVersion": "v1.35.9", "newVersion": "v1.36.4", "nodeName": "cp1"}]}
-    plan = kubeadm.parse_upgrade_plan(json.dumps(document))
-    assert (plan.cluster, plan.target) == ("v1.35.9", "v1.36.4")
-
-
 # -- package steps -------------------------------------------------------------------
 
 
 def test_kubelet_is_unheld_installed_at_the_exact_version_held_and_restarted_in_that_order():
-    script = kubeadm.upgrade_kubelet_script(Version.parse("1.36.4"))
+    script = kubeadm.upgrade_kubelet_script(Version.parse("1.36.4"), SOURCE)
     order = [script.index(s) for s in ("apt-mark unhold kubelet kubectl", "kubelet=1.36.4-*", "apt-mark hold kubelet kubectl",
                                        "systemctl restart kubelet")]
     assert order == sorted(order)
 
 
 def test_the_kubeadm_upgrade_touches_only_kubeadm():
-    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"))
-    assert "kubeadm=1.36.4-*" in script and "kubelet" not in script
+    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"), SOURCE)
+    installs = [l for l in script.splitlines() if "apt-get" in l or "apt-mark" in l]
+    assert "kubeadm=1.36.4-*" in script and not any("kubelet" in l for l in installs)
+
+
+def test_an_upgrade_across_a_minor_switches_the_source_and_pin_to_it_before_apt_updates():
+    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"), SOURCE)
+    assert script.index("URIs: https://packages.example.com/k8s/v1.36/deb/") < script.index("apt-get -q update")
+    assert script.index("Pin: version 1.36.*") < script.index("apt-get -q update")
+    assert "/etc/apt/sources.list.d/kubernetes.sources" in script and "/etc/apt/preferences.d/kubernetes" in script
+
+
+def test_the_switched_source_is_written_whole_by_a_real_shell(tmp_path):
+    source = PackageSource("repository", "https://packages.example.com/k8s/v{minor}/deb/", "/k.asc")
+    script = source.switch_script(Version.parse("1.36.4")).replace("/etc/apt/sources.list.d", str(tmp_path)).replace(
+        "/etc/apt/preferences.d", str(tmp_path))
+    subprocess.run(["sh", "-ec", script], check=True)
+    assert "URIs: https://packages.example.com/k8s/v1.36/deb/\n" in (tmp_path / "kubernetes.sources").read_text()
+    assert "Pin: version 1.36.*\n" in (tmp_path / "kubernetes").read_text()
+
+
+def test_an_upgrade_from_a_bundle_never_asks_a_repository():
+    script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"), PackageSource("bundle"))
+    assert "apt-get -q update" not in script and "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.36.4-*.deb" in script
+    assert "--no-download" in script and "sources.list.d" not in script
+
+
+def test_after_a_kubelet_upgrade_the_wait_first_sees_the_new_version_then_ready():
+    script = kubeadm.wait_ready_script("w1", Version.parse("1.36.4"))
+    assert script.index("{.status.nodeInfo.kubeletVersion}") < script.index("wait --for=condition=Ready")
+    assert "= v1.36.4 ]" in script
+
+
+def test_a_wait_with_no_version_only_waits_for_ready():
+    assert "kubeletVersion" not in kubeadm.wait_ready_script("w1")
 
 
 def test_a_kubeconfig_is_pointed_at_the_endpoint_name():

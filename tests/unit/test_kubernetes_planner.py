@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from roles.kubernetes.planner import Cluster, NodeState, Refused, plan_remove, plan_reset, plan_up, plan_upgrade
+import dataclasses
+
+from roles.kubernetes.planner import Cluster, NodeState, Refused, plan_remove, plan_renew, plan_reset, plan_up, plan_upgrade
 from roles.kubernetes.versions import Version
 
 V131, V132, V133 = Version.parse("1.35.9"), Version.parse("1.36.4"), Version.parse("1.37.1")
@@ -71,6 +73,17 @@ def test_waits_for_ready_run_on_the_first_control_plane_node():
 def test_only_the_nodes_not_yet_joined_are_joined():
     cluster = Cluster((member("cp1", True, initialised=True), member("w1"), fresh("w2")))
     assert [n for a, n in actions(plan_up(cluster)) if a.startswith("join")] == ["w2"]
+
+
+def test_after_a_failed_init_up_neither_initialises_over_it_nor_creates_join_tokens():
+    half = NodeState("cp1", True, initialised=True, joined=True, kubeadm=V131, kubelet=V131, serving=False)
+    with pytest.raises(Refused, match="no cluster answers through it"):
+        plan_up(Cluster((half, fresh("w1"))))
+
+
+def test_a_cluster_that_answers_is_joined_to():
+    done = NodeState("cp1", True, initialised=True, joined=True, kubeadm=V131, kubelet=V131, serving=True)
+    assert actions(plan_up(Cluster((done, fresh("w1"))))) == [("join-worker", "w1"), ("wait-ready", "w1")]
 
 
 def test_a_cluster_whose_first_control_plane_was_never_initialised_is_refused():
@@ -160,6 +173,15 @@ def test_an_interrupted_upgrade_resumes_with_the_nodes_still_on_the_old_version(
     assert upgraded == {"w2"}
 
 
+def test_an_upgraded_node_a_failed_run_left_cordoned_is_uncordoned_and_waited_for():
+    cluster = running(versions={"cp1": V132, "cp2": V132, "w1": V132})
+    nodes = tuple(dataclasses.replace(n, schedulable=False) if n.name == "w1" else n for n in cluster.nodes)
+    steps = plan_upgrade(Cluster(nodes), V132)
+    assert actions(steps)[1:] == [("uncordon", "w1"), ("wait-ready", "w1"), ("drain", "w2"), ("install-kubeadm", "w2"),
+                                  ("upgrade-node", "w2"), ("install-kubelet", "w2"), ("uncordon", "w2"), ("wait-ready", "w2")]
+    assert steps[2].version == V132
+
+
 def test_the_cluster_version_is_its_oldest_kubelet():
     cluster = running(versions={"cp1": V132, "cp2": V132, "w1": V132})
     with pytest.raises(Refused, match="skips"):
@@ -169,13 +191,18 @@ def test_the_cluster_version_is_its_oldest_kubelet():
 # -- remove and reset --------------------------------------------------------------
 
 
-def test_removing_a_worker_drains_deletes_and_resets_it_in_that_order():
-    assert actions(plan_remove(running(), "w1")) == [("drain", "w1"), ("delete-node", "w1"), ("reset", "w1")]
+def test_removing_a_worker_drains_resets_and_then_deletes_it():
+    assert actions(plan_remove(running(), "w1")) == [("drain", "w1"), ("reset", "w1"), ("delete-node", "w1")]
+
+
+def test_removing_a_control_plane_node_resets_it_while_its_node_object_still_names_its_etcd_member():
+    steps = actions(plan_remove(running(planes=("cp1", "cp2", "cp3")), "cp3"))
+    assert steps == [("drain", "cp3"), ("reset", "cp3"), ("delete-node", "cp3")]
 
 
 def test_drain_and_delete_run_on_a_control_plane_node_and_reset_on_the_node():
     steps = plan_remove(running(), "w1")
-    assert [s.host for s in steps] == ["cp1", "cp1", "w1"]
+    assert [s.host for s in steps] == ["cp1", "w1", "cp1"]
 
 
 def test_removing_the_first_control_plane_node_is_driven_from_another():
@@ -210,3 +237,16 @@ def test_reset_takes_the_workers_down_first_and_the_first_control_plane_node_las
 def test_reset_leaves_nodes_that_never_joined_alone():
     cluster = Cluster((member("cp1", True, initialised=True), fresh("w1")))
     assert actions(plan_reset(cluster, confirmed=True)) == [("reset", "cp1")]
+
+
+# -- certificates ---------------------------------------------------------------------
+
+
+def test_renewal_goes_one_control_plane_node_at_a_time_each_waited_for_before_the_next():
+    steps = plan_renew(running(planes=("cp1", "cp2", "cp3")))
+    assert actions(steps) == [("renew-certs", "cp1"), ("wait-control-plane", "cp1"), ("renew-certs", "cp2"),
+                              ("wait-control-plane", "cp2"), ("renew-certs", "cp3"), ("wait-control-plane", "cp3")]
+
+
+def test_renewal_leaves_workers_alone():
+    assert {n for _, n in actions(plan_renew(running()))} == {"cp1", "cp2"}

@@ -20,7 +20,7 @@ from roles.kubernetes.images import ImportedImages, archive_names, normalised
 from roles.kubernetes.packages import KubePackages, bundle_install
 from roles.kubernetes.prereqs import KernelModules, SwapOff
 from roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
-from tests.unit.test_kubernetes_kubeadm import EXPIRATION_TEXT, node, node_list
+from tests.unit.test_kubernetes_kubeadm import EXPIRATION_TEXT, JOINED_CONTROL_PLANE, node, node_list
 
 MODULES = KernelModules()
 
@@ -274,13 +274,25 @@ def test_a_node_missing_from_the_cluster_is_drift():
     assert HEALTH.compare(node_list(node("cp1"))).summary == "w1 is not in the cluster"
 
 
-def test_a_certificate_within_the_margin_is_renewed_by_bootstrap():
+def test_a_certificate_within_the_margin_is_drift_that_bootstrap_only_notes_and_never_renews():
     now = datetime.datetime(2026, 4, 11, tzinfo=datetime.timezone.utc)
     fresh = CertificatesFresh(30)
     change = fresh.compare(EXPIRATION_TEXT, now=now)
-    assert change.summary == "due for renewal: apiserver (20 days)" and "kubeadm certs renew all" in fresh.fix(change)
+    assert change.action == "report" and change.summary == "apiserver expires in 20 days: run `fab kubernetes.renew`"
+    assert "renew" not in fresh.fix(change).split("echo", 1)[0] and "kubeadm certs renew" not in fresh.fix(change)
 
 
 def test_certificates_far_from_expiry_need_nothing():
     now = datetime.datetime(2026, 4, 11, tzinfo=datetime.timezone.utc)
     assert CertificatesFresh(10).compare(EXPIRATION_TEXT, now=now) is None
+
+
+def test_a_healthy_joined_control_plane_node_is_not_drift():
+    now = datetime.datetime(2026, 4, 21, 9, tzinfo=datetime.timezone.utc)
+    assert CertificatesFresh(30).compare(JOINED_CONTROL_PLANE, now=now) is None
+
+
+def test_a_ca_within_the_margin_is_reported_as_one_to_rotate_by_hand():
+    now = datetime.datetime(2036, 4, 1, tzinfo=datetime.timezone.utc)
+    change = CertificatesFresh(30).compare(JOINED_CONTROL_PLANE, now=now)
+    assert change.action == "report" and "CA etcd-ca expires in 17 days: kubeadm does not renew CAs" in change.summary
