@@ -53,9 +53,10 @@ class Role:
         """Shell commands that run once, after the role, if a resource notified them."""
         return {}
 
-    def dynamic_zones(self, inventory: "Inventory") -> Iterable[str]:
-        """Names this role proves control of by ACME DNS-01: the bind9 primaries
-        give each a challenge zone that only their ACME key may update."""
+    def dynamic_zones(self, inventory: "Inventory") -> Iterable[tuple[str, str]]:
+        """(host, name) pairs: `host` proves control of `name` by ACME DNS-01. The
+        bind9 primaries give each name a challenge zone that only the ACME keys
+        of the hosts proving it may update (one key per host)."""
         return ()
 
     def after_bootstrap(self, inventory: "Inventory", hosts: list["Host"]) -> Callable[[], int] | None:

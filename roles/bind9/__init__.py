@@ -19,7 +19,8 @@ from roles.bind9 import checks
 from roles.bind9.fleet import ROLE, is_primary, zones_of
 from roles.bind9.resources import RELOAD, RETRANSFER, SecondarySync, ZoneFile, ZoneGuard, served_serial_probe
 from roles.bind9.settings import DEFAULTS, SETTINGS
-from roles.bind9.challenges import DYNAMIC_DIR, challenge_zones, delegations, initial_zone
+from roles.bind9.acmekeys import ACME_KEY_DIR, acme_export, acme_key_file, acme_key_name, forget_stale_keys, grants
+from roles.bind9.challenges import DYNAMIC_DIR, challenge_zones, clients_of, delegations, initial_zone
 from roles.bind9.records import join
 from roles.bind9.zonedata import forward_domain, nameserver, zone_content
 
@@ -49,15 +50,6 @@ def key_name(primary) -> str:
 
 def key_file(primary) -> str:
     return f"{KEY_DIR}/{key_name(primary)}.key"
-
-
-def acme_key_name(primary) -> str:
-    """The key that may write ACME challenges into the primary's challenge zones, and nothing else."""
-    return f"fleetfab-acme-{primary.name}"
-
-
-def acme_key_file(primary) -> str:
-    return f"{KEY_DIR}/{acme_key_name(primary)}.key"
 
 
 def tsig_keygen(name: str, path: str) -> str:
@@ -108,16 +100,15 @@ class Bind9(Role):
         yield Directory(KEY_DIR, group="bind", mode=KEY_DIR_MODE)
         yield Command("generate the TSIG transfer key", run=tsig_keygen(key_name(ctx.host), path), creates=path,
                       notify=RECONFIG)
-        yield Command("generate the TSIG key for ACME challenges",
-                      run=tsig_keygen(acme_key_name(ctx.host), acme_key_file(ctx.host)),
-                      creates=acme_key_file(ctx.host), notify=RECONFIG)
+        yield from self._acme_keys(ctx)
 
     def exports(self, ctx):
         if not is_primary(ctx.host):
             return {}
         # Serials are true only now: a primary that cannot be read has none to compare.
         return {"tsig": Export(secret_of(key_file(ctx.host)), secret=True, shape=TSIG_SECRET),
-                "acme_tsig": Export(secret_of(acme_key_file(ctx.host)), secret=True, shape=TSIG_SECRET),
+                **{acme_export(c): Export(secret_of(acme_key_file(c)), secret=True, shape=TSIG_SECRET)
+                   for c in clients_of(self._challenges(ctx))},
                 "serials": Export(self._serials_command(ctx), remember=False, shape=SERIALS)}
 
     def _serials_command(self, ctx) -> str:
@@ -152,6 +143,8 @@ class Bind9(Role):
                    validate=in_context(OPTIONS), notify=RECONFIG)
         yield File(LOCAL, self._local_conf(ctx, primary, secondary, challenges), group="bind",
                    validate=in_context(LOCAL), notify=RECONFIG)
+        if is_primary(ctx.host):
+            yield forget_stale_keys(clients_of(challenges), ctx.host.name, LOCAL)
         yield Service("named")
         yield from self._sync_checks(ctx, secondary)
 
@@ -188,16 +181,25 @@ class Bind9(Role):
                 "notify": [h.address for h in z.secondaries]} for z in primary]
         others = [{"name": z.name, "file": secondary_path(z), "key": key_name(z.primary),
                    "primary": z.primary.address} for z in secondary]
-        dynamic = [{"name": c.name, "file": c.file, "key": acme_key_name(c.primary)} for c in challenges]
+        dynamic = [{"name": c.name, "file": c.file, "grants": grants(c)} for c in challenges]
         keys = [key_file(h) for h in _unique_hosts([*(z.primary for z in primary), *(z.primary for z in secondary)])]
-        keys += [acme_key_file(ctx.host)] if is_primary(ctx.host) else []
+        keys += [acme_key_file(c) for c in clients_of(challenges)]
         return ctx.template("bind9/named.conf.local.j2", key_files=keys, primary_zones=own, secondary_zones=others,
                             challenge_zones=dynamic)
 
+    def _acme_keys(self, ctx):
+        """One key per certificates host with names here, made here: its secret never leaves but as a secret export."""
+        clients = clients_of(self._challenges(ctx))
+        if clients:
+            yield Directory(ACME_KEY_DIR, group="bind", mode=KEY_DIR_MODE)
+        for client in clients:
+            yield Command(f"generate the ACME key of {client}", run=tsig_keygen(acme_key_name(client), acme_key_file(client)),
+                          creates=acme_key_file(client), notify=RECONFIG)
+
     def _challenges(self, ctx):
-        """The ACME challenge zones this host holds, for the names other roles certify."""
-        names = [n for role in all_roles().values() for n in role.dynamic_zones(ctx.inventory)]
-        return [c for c in challenge_zones(ctx.inventory, names) if c.primary.name == ctx.host.name]
+        """The ACME challenge zones this host holds, for the names other roles certify, and who certifies each."""
+        claims = [claim for role in all_roles().values() for claim in role.dynamic_zones(ctx.inventory)]
+        return [c for c in challenge_zones(ctx.inventory, claims) if c.primary.name == ctx.host.name]
 
     def _challenge_zone(self, ctx, challenge) -> Command:
         """Created once; from then on the file is named's (with its journal), never fleetfab's."""

@@ -5,9 +5,11 @@ named keeps a journal beside a dynamic zone, and a zone file replaced under
 it breaks the zone. So each name a certificate covers gets a zone of its
 own, `_acme-challenge.<name>`, on the primary of the zone holding the name,
 delegated from that zone (an NS record) and created once, then left to
-named: fleetfab never writes its file again. Its update policy lets one key,
-the primary's ACME key, change TXT records there and nothing else; every
-other zone refuses updates outright (`allow-update { none; }`).
+named: fleetfab never writes its file again. Its update policy lets the
+ACME keys of the hosts whose certificates cover that name (one key per
+certificates host, made on the primary) change the TXT records of that one
+name and nothing else: a host cannot answer another host's challenges.
+Every other zone refuses updates outright (`allow-update { none; }`).
 
 An ACME client (certbot's rfc2136 plugin) looks up the SOA of
 `_acme-challenge.<name>`, finds this zone, and updates it directly: no
@@ -29,6 +31,8 @@ PREFIX = "_acme-challenge."
 class ChallengeZone:
     name: str
     parent: Zone
+    #: the certificates hosts whose names it proves: only their keys may write it
+    clients: tuple[str, ...] = ()
 
     @property
     def primary(self):
@@ -44,16 +48,29 @@ def challenge_name(certificate_name: str) -> str:
     return PREFIX + certificate_name.lower().removeprefix("*.")
 
 
-def challenge_zones(inventory, names) -> list[ChallengeZone]:
-    """A zone for each name in a fleet zone, in the order first met."""
+def challenge_zones(inventory, claims) -> list[ChallengeZone]:
+    """A zone for each name in a fleet zone, in the order first met.
+
+    `claims` are (host, name) pairs: `host` proves control of `name`. Two
+    hosts certifying one name (or a name and its wildcard) share its zone.
+    """
     zones = fleet_zones(inventory)
     found: dict[str, ChallengeZone] = {}
-    for name in names:
+    for host, name in claims:
         zone_name = challenge_name(name)
         parent = holding_zone(zone_name, zones)
-        if parent is not None and zone_name not in found:
-            found[zone_name] = ChallengeZone(zone_name, zones[parent])
+        if parent is None:
+            continue
+        known = found.get(zone_name) or ChallengeZone(zone_name, zones[parent])
+        if host not in known.clients:
+            known = ChallengeZone(zone_name, known.parent, (*known.clients, host))
+        found[zone_name] = known
     return list(found.values())
+
+
+def clients_of(challenges: list[ChallengeZone]) -> list[str]:
+    """Every certificates host that writes into these zones, in the order first met."""
+    return list(dict.fromkeys(c for zone in challenges for c in zone.clients))
 
 
 def delegations(challenges: list[ChallengeZone], nameserver) -> list[DnsRecord]:

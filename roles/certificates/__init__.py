@@ -3,14 +3,16 @@
 Every name a host's certificates cover lies in a zone the fleet serves, so
 the host answers the ACME challenge itself: certbot's rfc2136 plugin writes
 the token into the name's challenge zone on the primary (roles/bind9/
-challenges.py) with the primary's ACME key, which may change TXT records
-there and nothing else. No HTTP port, no DNS provider API, and wildcards
+challenges.py) with this host's own ACME key, made on the primary, which may
+change the TXT records of this host's names there and nothing else
+(roles/bind9/acmekeys.py). No HTTP port, no DNS provider API, and wildcards
 work.
 
-resources certbot and its rfc2136 plugin; the ACME key from the primary
-          (a secret export, kept as the host has it while the primary cannot
-          be read); a deploy hook per certificate; each certificate issued
-          once and renewed only when due; certbot's timer
+resources certbot and its rfc2136 plugin; this host's ACME key from the
+          primary (a secret export only this host reads, kept as the host has
+          it while the primary cannot be read); a deploy hook per certificate;
+          each certificate issued once and renewed only when due; certbot's
+          timer
 zones     a challenge zone for each name (bind9 serves them)
 """
 
@@ -68,7 +70,7 @@ class Certificates(Role):
                 yield settings_problem(inventory, host, ROLE, "trust", f"{trust} is no host carrying the acme_ca role")
 
     def dynamic_zones(self, inventory):
-        return [n for host in inventory.with_role(ROLE)
+        return [(host.name, n) for host in inventory.with_role(ROLE)
                 for spec in host.settings(ROLE)["certificates"].values() for n in spec["names"]]
 
     def resources(self, ctx):
@@ -98,11 +100,12 @@ class Certificates(Role):
         return File(TRUSTED_CA, ctx.export(ctx.settings["trust"], "api_cert", role="acme_ca").strip() + "\n")
 
     def _credentials(self, ctx, primary) -> File:
-        from roles.bind9 import ALGORITHM, acme_key_name
+        from roles.bind9 import ALGORITHM
+        from roles.bind9.acmekeys import acme_export, acme_key_name
 
-        secret = ctx.export(primary.name, "acme_tsig", role="bind9")
+        secret = ctx.export(primary.name, acme_export(ctx.host.name), role="bind9")
         content = (f"dns_rfc2136_server = {primary.address}\ndns_rfc2136_port = 53\n"
-                   f"dns_rfc2136_name = {acme_key_name(primary)}\ndns_rfc2136_secret = {secret}\n"
+                   f"dns_rfc2136_name = {acme_key_name(ctx.host.name)}\ndns_rfc2136_secret = {secret}\n"
                    f"dns_rfc2136_algorithm = {ALGORITHM.upper()}\n")
         return File(credentials_path(primary), content, mode="0600", secret=True)
 

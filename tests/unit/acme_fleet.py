@@ -14,8 +14,10 @@ from fleetfab.exports import ExportBook
 from fleetfab.redact import Redactor
 from fleetfab.role import RoleContext
 
-ACME_SECRET_NS1 = "YWNtZS1zZWNyZXQtb2YtbnMxLW5ldmVyLXByaW50ZWQ="
-ACME_SECRET_NS9 = "YWNtZS1zZWNyZXQtb2YtbnM5LW5ldmVyLXByaW50ZWQ="
+#: the ACME key of each certificates host, made on each primary holding its names
+ACME_SECRET_NS1 = "YWNtZS1rZXktb2YtZWRnZTEtbWFkZS1vbi1uczEtb2s="  # edge1's, from ns1
+ACME_SECRET_NS1_MAIL1 = "YWNtZS1rZXktb2YtbWFpbDEtbWFkZS1vbi1uczEtb2s="
+ACME_SECRET_NS9 = "YWNtZS1rZXktb2YtbWFpbDEtbWFkZS1vbi1uczktb2s="  # mail1's, from ns9
 CA_PEM = "-----BEGIN CERTIFICATE-----\nTUlJQ2VydA==\n-----END CERTIFICATE-----\n"
 
 INVENTORY = """
@@ -92,8 +94,9 @@ INVENTORY = """
 """
 
 EXPORTS = [
-    ("ns1", "bind9", "acme_tsig", ACME_SECRET_NS1, True),
-    ("ns9", "bind9", "acme_tsig", ACME_SECRET_NS9, True),
+    ("ns1", "bind9", "acme_tsig.edge1", ACME_SECRET_NS1, True),
+    ("ns1", "bind9", "acme_tsig.mail1", ACME_SECRET_NS1_MAIL1, True),
+    ("ns9", "bind9", "acme_tsig.mail1", ACME_SECRET_NS9, True),
     ("ca1", "acme_ca", "api_cert", CA_PEM, False),
 ]
 

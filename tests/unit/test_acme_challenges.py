@@ -85,46 +85,14 @@ def test_named_is_reconfigured_after_a_challenge_zone_is_created(inventory):
     assert all(c.notify == ("reconfig named",) for c in challenge_commands(inventory, "ns1").values())
 
 
-def test_only_the_primarys_acme_key_may_update_a_challenge_zone_and_only_its_txt_records(inventory):
-    blocks = zone_blocks(desired(inventory, "ns1")[LOCAL].content)
-    for name in NS1_ZONES:
-        assert "update-policy { grant fleetfab-acme-ns1 zonesub TXT; };" in blocks[name]
-        assert "allow-update" not in blocks[name]
-
-
 def test_every_other_zone_of_the_primary_refuses_updates(inventory):
     blocks = zone_blocks(desired(inventory, "ns1")[LOCAL].content)
     for name in ("lab.test", "example.com"):
         assert "allow-update { none; };" in blocks[name] and "update-policy" not in blocks[name]
 
 
-def test_the_primary_includes_its_acme_key(inventory):
-    assert 'include "/etc/bind/fleetfab-keys/fleetfab-acme-ns1.key";' in desired(inventory, "ns1")[LOCAL].content
-
-
 def test_a_secondary_does_not_include_an_acme_key(inventory):
-    assert "fleetfab-acme-" not in desired(inventory, "ns2")[LOCAL].content
-
-
-def test_each_primary_grants_its_own_acme_key(inventory):
-    blocks = zone_blocks(desired(inventory, "ns9")[LOCAL].content)
-    assert "update-policy { grant fleetfab-acme-ns9 zonesub TXT; };" in blocks["_acme-challenge.www.example.org"]
-
-
-def test_the_primary_generates_its_acme_key_on_the_host(inventory):
-    [keygen] = [r for r in Bind9().prepare(context(inventory, "ns1", "bind9"))
-                if r.key == "command generate the TSIG key for ACME challenges"]
-    assert keygen.creates == "/etc/bind/fleetfab-keys/fleetfab-acme-ns1.key"
-    assert "tsig-keygen -a hmac-sha256 fleetfab-acme-ns1" in keygen.run
-
-
-def test_the_primary_exports_its_acme_key_as_a_secret(inventory):
-    export = Bind9().exports(context(inventory, "ns1", "bind9"))["acme_tsig"]
-    assert export.secret and "/etc/bind/fleetfab-keys/fleetfab-acme-ns1.key" in export.command
-
-
-def test_a_secondary_exports_no_acme_key(inventory):
-    assert "acme_tsig" not in Bind9().exports(context(inventory, "ns2", "bind9"))
+    assert "fleetfab-acme" not in desired(inventory, "ns2")[LOCAL].content
 
 
 # -- bind9: delegations in the parent zones -------------------------------------------

@@ -117,9 +117,10 @@ def test_the_default_directory_is_lets_encrypt(inventory):
     assert inventory.hosts["mail1"].settings("certificates")["directory"] == LETS_ENCRYPT
 
 
-def test_every_certified_name_asks_for_a_challenge_zone(inventory):
-    names = set(Certificates().dynamic_zones(inventory))
-    assert names == {"www.example.com", "example.com", "*.apps.lab.test", "mail1.lab.test", "www.example.org"}
+def test_every_certified_name_asks_for_a_challenge_zone_for_its_host(inventory):
+    claims = set(Certificates().dynamic_zones(inventory))
+    assert claims == {("edge1", "www.example.com"), ("edge1", "example.com"), ("edge1", "*.apps.lab.test"),
+                      ("mail1", "mail1.lab.test"), ("mail1", "www.example.org")}
 
 
 # -- the Certificate resource on canned probe output ------------------------------
@@ -272,10 +273,10 @@ def test_the_credentials_file_is_a_secret_only_root_reads(inventory):
     assert isinstance(credentials, File) and credentials.secret and credentials.mode == "0600"
 
 
-def test_the_credentials_file_holds_the_primarys_acme_secret(inventory):
+def test_the_credentials_file_holds_this_hosts_own_acme_key_from_the_primary(inventory):
     content = desired(inventory)[f"file {CREDENTIALS_NS1}"].content.splitlines()
     assert f"dns_rfc2136_secret = {ACME_SECRET_NS1}" in content
-    assert "dns_rfc2136_name = fleetfab-acme-ns1" in content
+    assert "dns_rfc2136_name = fleetfab-acme.edge1" in content
     assert "dns_rfc2136_server = 198.18.0.31" in content
 
 
