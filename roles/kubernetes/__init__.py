@@ -18,6 +18,8 @@ roles/kubernetes/cluster.py, one step at a time, from `fab kubernetes.*`.
 
 from __future__ import annotations
 
+import functools
+
 from fleetfab.dns import DnsRecord
 from fleetfab.resources import Directory
 from fleetfab.role import Role, needs_exports
@@ -48,7 +50,7 @@ class Kubernetes(Role):
             return None
         from roles.kubernetes.tasks import up
 
-        return lambda: up(",".join(h.name for h in nodes))
+        return functools.partial(up, ",".join(h.name for h in nodes))
 
     def prepare(self, ctx):
         yield from containerd.prepare()

@@ -42,7 +42,7 @@ def cluster_problems(inventory, host) -> list[Problem]:
     found = []
     if not supported(version):
         found.append(settings_problem(inventory, host, ROLE, "version",
-                                      f"{version} is not supported: kubeadm v1beta4 and the pinned images cover 1.{OLDEST} to 1.{NEWEST}"))
+                                      f"{version} is not supported: upstream supports 1.{OLDEST} to 1.{NEWEST} (and fleetfab knows their sandbox images)"))
     return found + network_problems(inventory, host)
 
 
@@ -81,8 +81,6 @@ def network_problems(inventory, host) -> list[Problem]:
     for key, net in (("pod_cidr", pods), ("service_cidr", services)):
         if mesh and net.overlaps(ipaddress.ip_network(mesh)):
             found.append(settings_problem(inventory, host, ROLE, key, f"{net} overlaps the WireGuard mesh {mesh}"))
-    if s["cni"]["plugin"] == "flannel" and s["cni"].get("encapsulation") == "ipip":
-        found.append(settings_problem(inventory, host, ROLE, "cni", "flannel's manifest here is VXLAN only; ipip is for calico"))
     return found
 
 

@@ -3,8 +3,11 @@
 The manifests are templates of this project (templates/kubernetes/), not a
 file fetched from a branch: the image tags below are the pin, and only the
 image repository, the pod network, the mesh interface and the MTU come from
-the inventory. The MTU is the mesh's less the encapsulation's overhead, so
-pod packets fit inside WireGuard's without fragmenting.
+the inventory. The MTU is the smallest of every mesh member's, less VXLAN's
+overhead, so a pod packet fits inside WireGuard's on every path, whichever
+node sends it (the mesh lets each host set its own MTU). Calico is not
+offered: its Tigera operator and CRDs would have to be kept here, pinned,
+and they are several megabytes of generated YAML.
 """
 
 from __future__ import annotations
@@ -19,18 +22,16 @@ ADMIN_CONF = "/etc/kubernetes/admin.conf"
 #: the tags this project's manifests were written for
 PINNED = {
     "flannel": {"flannel": "v0.26.1", "flannel-cni-plugin": "v1.5.1-flannel2"},
-    "calico": {"node": "v3.29.1", "cni": "v3.29.1", "kube-controllers": "v3.29.1"},
 }
 KUBECTL = f"kubectl --kubeconfig={ADMIN_CONF}"
 
 
 def manifest(ctx) -> str:
     s = ctx.settings
-    me = topology.node(ctx.host)
     plugin = s["cni"]["plugin"]
     return ctx.template(f"kubernetes/{plugin}.yaml.j2", repository=s["cni"]["repository"], tags=PINNED[plugin],
-                        pod_cidr=s["pod_cidr"], interface=INTERFACE, mtu=topology.pod_mtu(s, me.mesh_mtu),
-                        encapsulation=topology.encapsulation(s))
+                        pod_cidr=s["pod_cidr"], interface=INTERFACE, mtu=topology.pod_mtu(ctx.inventory),
+                        smallest=topology.smallest_mesh_mtu(ctx.inventory))
 
 
 def apply_command() -> str:

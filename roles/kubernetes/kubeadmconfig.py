@@ -25,6 +25,8 @@ JOIN_FILE = f"{CONFIG_DIR}/join.yaml"
 TOKEN_PLACEHOLDER = "000000.0000000000000000"
 HASH_PLACEHOLDER = "sha256:" + "0" * 64
 KEY_PLACEHOLDER = "0" * 64
+#: the bootstrap token `kubeadm init` leaves behind (kubeadm's default is 24 hours)
+INIT_TOKEN_TTL = "15m0s"
 #: kubeadm checks what it can offline; a node without kubeadm yet has its files checked at init/join
 VALIDATE = "if command -v kubeadm >/dev/null 2>&1; then kubeadm config validate --config %s; fi"
 
@@ -39,7 +41,7 @@ def values(ctx) -> dict:
         "pod_cidr": s["pod_cidr"], "service_cidr": s["service_cidr"], "image_repository": s["images"]["repository"],
         "cert_sans": [s["endpoint"]["name"], *([s["endpoint"]["vip"]] if s["endpoint"].get("vip") else []),
                       *(n.address for n in planes)],
-        "swap": s["swap"], "token": TOKEN_PLACEHOLDER, "ca_hash": HASH_PLACEHOLDER, "certificate_key": KEY_PLACEHOLDER,
+        "swap": s["swap"], "token_ttl": INIT_TOKEN_TTL, "token": TOKEN_PLACEHOLDER, "ca_hash": HASH_PLACEHOLDER, "certificate_key": KEY_PLACEHOLDER,
     }
 
 

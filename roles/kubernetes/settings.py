@@ -45,10 +45,10 @@ ENDPOINT = Record({
 })
 
 CNI = Record({
-    "plugin": Field(Choice(("flannel", "calico")), required=True, doc="flannel (VXLAN) or calico (through the Tigera operator's Installation)"),
+    "plugin": Field(Choice(("flannel",)), required=True,
+                    doc="flannel (VXLAN), from a manifest kept in the project; Calico is not offered (see README)"),
     "repository": Field(Str(IMAGE_REPOSITORY, describe="an image repository"), required=True,
                         doc="where the CNI's images are pulled from (their tags are pinned in the project's manifest)"),
-    "encapsulation": Field(Choice(("vxlan", "ipip")), doc="calico only: ipip (20 bytes) or vxlan (50 bytes); flannel is vxlan"),
 })
 
 SETTINGS = Record({

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from roles.kubernetes.settings import ENDPOINT_PORT, ROLE
 from roles.kubernetes.versions import Version
-from roles.wireguard.mesh import member
+from roles.wireguard.mesh import member, members
 
-#: bytes each encapsulation adds to a packet inside the mesh
-OVERHEAD = {"vxlan": 50, "ipip": 20}
+#: bytes VXLAN (Flannel's backend) adds to a packet inside the mesh
+VXLAN_OVERHEAD = 50
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,14 @@ def first_control_plane(inventory) -> Node | None:
     return planes[0] if planes else None
 
 
-def encapsulation(settings: dict) -> str:
-    cni = settings["cni"]
-    return "vxlan" if cni["plugin"] == "flannel" else cni.get("encapsulation", "ipip")
+def smallest_mesh_mtu(inventory) -> int:
+    """The smallest MTU of the mesh's members: a path is only as wide as its narrowest end."""
+    return min(m.mtu for m in members(inventory))
 
 
-def pod_mtu(settings: dict, mesh_mtu: int) -> int:
-    """Pods' MTU: the mesh's, less what the CNI's encapsulation adds."""
-    return mesh_mtu - OVERHEAD[encapsulation(settings)]
+def pod_mtu(inventory) -> int:
+    """Pods' MTU, one for the whole cluster: the smallest mesh MTU less VXLAN's overhead."""
+    return smallest_mesh_mtu(inventory) - VXLAN_OVERHEAD
 
 
 def endpoint(settings: dict) -> str:
