@@ -7,7 +7,7 @@ import threading
 import time
 from typing import TYPE_CHECKING
 
-from fleetfab import journal
+from fleetfab import journal, release
 from fleetfab.errors import command_message, describe_error
 from fleetfab.exports import ExportBook, MissingExport
 from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
@@ -50,6 +50,8 @@ class HostRun:
         self.fired: set[str] = set()
         #: the host was just made or started by its VM host in this run: wait for it to boot
         self.await_boot = False
+        #: the host's release and watched package versions, from the first read (fleetfab.release)
+        self.release: release.Release | None = None
 
     @property
     def alive(self) -> bool:
@@ -116,16 +118,30 @@ class HostRun:
         wanted = exports_of(self.inventory, self.host, self.roles)
         probes = [probe_of(r) for _, resources in items for r in resources]
         try:
-            outputs = self.read("read", probes + [export_probe(e) for _, _, e in wanted])
+            # The release rides in the first read: it is known before anything changes.
+            outputs = self.read("read", [release.probe(self.watched())] + probes + [export_probe(e) for _, _, e in wanted])
         except HostLocked:
             # Its peers may still read what it publishes, as for a host outside the run.
             self.session = None
             with contextlib.suppress(Exception):  # the lock refusal is the error to report
                 self.read_exports(book)
             raise
+        self.learn_release(outputs.pop(0))
         self.store_exports(book, wanted, outputs[len(probes):])
         if self.converge_roles(items, outputs[: len(probes)]) and wanted:
             self.read_exports(book)
+
+    def watched(self) -> tuple[str, ...]:
+        """The packages whose versions this host's roles render for."""
+        return tuple(sorted({*release.WATCHED, *(p for name in self.host.roles for p in self.roles[name].versions)}))
+
+    def learn_release(self, output: str) -> None:
+        """The host's release from its answer; one fleetfab does not support stops this host here."""
+        try:
+            self.release = release.parse(output)
+        except release.UnsupportedRelease as exc:
+            self.report.error = self.redact(f"refused: {exc}")
+            raise StopHost(self.report.error) from None
 
     def converge(self, exports: ExportBook) -> None:
         """Phase 3: every role's desired state, read in one batch, applied role by role."""
@@ -180,7 +196,8 @@ class HostRun:
             self.report.notes.extend(f"{name}: {note}" for note in ctx.notes)
 
     def contexts(self, exports: ExportBook | None) -> list[tuple[str, RoleContext]]:
-        return [(name, RoleContext(self.inventory, self.host, name, exports, force=self.force)) for name in self.host.roles]
+        return [(name, RoleContext(self.inventory, self.host, name, exports, force=self.force, release=self.release))
+                for name in self.host.roles]
 
     def converge_roles(self, items: list[tuple[str, list["Resource"]]], outputs: list[str]) -> bool:
         """Plan (and apply) each role in order; True if anything was changed.

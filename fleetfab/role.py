@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fleetfab.dns import DnsRecord
     from fleetfab.exports import ExportBook
     from fleetfab.inventory.model import Host, Inventory
+    from fleetfab.release import Release
     from fleetfab.resources.base import Resource
 
 
@@ -30,6 +31,9 @@ class Role:
     #: every tunable of the role, documented in the schema
     settings: ClassVar[Record] = Record({})
     defaults: ClassVar[dict] = {}
+    #: packages whose installed versions this role renders for, besides
+    #: fleetfab.release.WATCHED: read with the host's release (ctx.package_version)
+    versions: ClassVar[tuple[str, ...]] = ()
 
     def check(self, inventory: "Inventory") -> Iterable[Problem]:
         """Fleet-wide checks of this role's settings, after merging."""
@@ -117,8 +121,10 @@ class Export:
 class RoleContext:
     """Everything a role may look at for one host: the inventory and exports."""
 
-    def __init__(self, inventory: "Inventory", host: "Host", role: str, exports: "ExportBook | None" = None, force: bool = False):
+    def __init__(self, inventory: "Inventory", host: "Host", role: str, exports: "ExportBook | None" = None, force: bool = False,
+                 release: "Release | None" = None):
         self.inventory = inventory
+        self._release = release
         self.host = host
         self.role = role
         self._exports = exports
@@ -132,6 +138,18 @@ class RoleContext:
     @property
     def settings(self) -> dict:
         return self.host.settings(self.role)
+
+    @property
+    def release(self) -> "Release":
+        """The host's release (`.codename`, `.version_id`), read with its lock; known to `resources`,
+        not to `prepare` (which runs before the host is read)."""
+        if self._release is None:
+            raise LookupError(f"the release of {self.host.name} is not known here (it is read before a role's resources)")
+        return self._release
+
+    def package_version(self, name: str) -> str | None:
+        """The installed version of package `name` (watched: fleetfab.release.WATCHED or Role.versions), or None."""
+        return self.release.package_version(name)
 
     def members(self) -> list["Host"]:
         """Every host of the inventory that carries this role, this one included."""
@@ -161,7 +179,8 @@ class RoleContext:
     def template(self, name: str, /, **values) -> str:
         from fleetfab.templates import render
 
-        return render(name, host=self.host, inventory=self.inventory, settings=self.settings, **values)
+        known = {"release": self._release} if self._release is not None else {}
+        return render(name, host=self.host, inventory=self.inventory, settings=self.settings, **{**known, **values})
 
 
 def needs_exports(build: Callable[[], Iterable["Resource"]], what: str, keep: str | None = None) -> list["Resource"]:
