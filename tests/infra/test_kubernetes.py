@@ -43,6 +43,7 @@ from roles.kubernetes.imagearchive import write_image_archive
 from roles.kubernetes.kubeadmconfig import INIT_FILE, JOIN_FILE
 from roles.kubernetes.packages import PIN_FILE, SOURCE_FILE, available, keyring_path, resolve
 from roles.kubernetes.prereqs import SYSCTLS
+from roles.kubernetes.versions import containerd_problem
 from tests.infra.conftest import ssh_config_path
 
 ROLE = "kubernetes"
@@ -101,6 +102,22 @@ def test_containerd_runs_with_the_systemd_cgroup_driver_the_sandbox_image_and_th
     assert "SystemdCgroup = true" in dumped
     assert f'snapshotter = "{settings(spec)["snapshotter"]}"' in dumped
     assert f"{settings(spec)['images']['repository']}/pause:{topology.version(settings(spec)).sandbox_tag}" in dumped
+
+
+def test_containerd_reads_the_effective_values_the_role_means_from_its_live_config(host, spec):
+    """The role's own check (containerd's config dump, each value under its table) on the file in place."""
+    version_text = host.check_output(containerd.VERSION_COMMAND)
+    s = settings(spec)
+    wanted = containerd.effective(version_text, containerd.sandbox_image(s, topology.version(s)), s["snapshotter"])
+    result = host.run(containerd.validate_command(wanted).replace("%s", containerd.CONFIG))
+    assert result.rc == 0, result.stderr
+
+
+def test_a_node_whose_containerd_cannot_run_the_pinned_minor_says_so(host, spec):
+    problem = containerd_problem(topology.version(settings(spec)), host.check_output(containerd.VERSION_COMMAND))
+    if problem is None:
+        pytest.skip("this node's containerd runs the pinned minor")
+    assert not installed(host), "kubeadm was installed beside a containerd that cannot run it"
 
 
 def test_crictl_points_at_containerd(host):
