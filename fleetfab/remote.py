@@ -18,6 +18,7 @@ import paramiko
 from fleetfab.errors import ConnectionLost, NotAnswering, command_message
 from fleetfab.redact import Redactor
 from fleetfab.shell import q
+from fleetfab.staging import receive_command
 
 log = logging.getLogger("fleetfab.remote")
 
@@ -112,12 +113,13 @@ class Remote:
         """Stream a local file to `staged` on one channel of the same connection.
 
         Not SFTP: the file is written by the same (sudo) shell as every change,
-        so a non-root login needs no writable folder of its own.
+        so a non-root login needs no writable folder of its own, into a fresh
+        folder only root can enter (`fleetfab.staging`), never a shared one.
         """
         what = f"copy {os.fspath(local)} to {staged}"
         log.debug("%s: %s: %s", self.name, label, what)
         self.count(label)
-        channel = self.open_channel(f"umask 077 && cat > {q(staged)}", what)
+        channel = self.open_channel(receive_command(staged), what)
         try:
             with open(local, "rb") as source:
                 while chunk := source.read(SEND_CHUNK):

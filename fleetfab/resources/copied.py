@@ -1,9 +1,11 @@
 """Files copied from the operator's machine: too big, or too binary, for a script.
 
 A `File` travels inside the fix script; an image, a package bundle or a
-wheelhouse travels on a channel of its own (`Upload`), to a staging path the
-fix checks by SHA-256 before it moves the file into place. So a transfer cut
-short never becomes the file, and the file is compared by hash, never read back.
+wheelhouse travels on a channel of its own (`Upload`), to a fresh folder of
+root's alone (`fleetfab.staging`) where the fix checks it by SHA-256 before
+it moves the file into place. So a transfer cut short never becomes the file,
+no other account can touch it on the way, and the file is compared by hash,
+never read back.
 """
 
 from __future__ import annotations
@@ -15,10 +17,9 @@ from functools import cache
 from pathlib import Path
 
 from fleetfab.resources.base import Change, Resource
+from fleetfab.resources.safewrite import basename, dirname, enter
 from fleetfab.shell import cmd, q
-
-STAGING = "/var/tmp"
-
+from fleetfab.staging import STAGING_ROOT, folder_of, root_only_check, staged_path
 
 @dataclass(frozen=True)
 class Upload:
@@ -26,12 +27,6 @@ class Upload:
 
     local: Path
     staged: str
-
-
-def staged_path(path: str, digest: str) -> str:
-    """Per destination and content: two copies never share a staging file."""
-    where = hashlib.sha256(path.encode()).hexdigest()[:12]
-    return f"{STAGING}/fleetfab-upload.{where}.{digest[:32]}"
 
 
 def file_digest(path: str | os.PathLike) -> str:
@@ -49,20 +44,44 @@ def _digest(path: str, size: int, mtime_ns: int) -> str:
     return sha.hexdigest()
 
 
-def install_staged(staged: str, digest: str, path: str, owner: str, group: str, mode: str) -> str:
-    """Shell lines that move a verified staged file into place, atomically."""
-    partial = f"{path}.fleetfab-partial"
-    return "\n".join([
+def install_staged(staged: str, digest: str, path: str, owner: str, group: str, mode: str, record: bool = False) -> str:
+    """Shell lines that check a staged file and move it into place, atomically.
+
+    Owner and mode are set in the staging folder, which only root can enter,
+    and the SHA-256 is checked there after them, right before the move: what
+    is checked is what is installed. The target's directory must be one only
+    root can write (`safewrite`). Across filesystems the file is copied to a
+    temporary name beside the target first, so the final step is a rename.
+    With `record`, the digest is written beside the file (`<path>.sha256`).
+    """
+    folder = folder_of(staged)
+    damaged = f"the copy of {path} arrived damaged (SHA-256 differs); the file was left as it was"
+    lines = [
         "set -e",
+        root_only_check(STAGING_ROOT),
+        root_only_check(folder),
+        f"trap {q('rm -rf -- ' + q(folder))} EXIT",
+        cmd("chown", "-h", f"{owner}:{group}", "--", staged),
+        cmd("chmod", mode, "--", staged),
         f"if ! echo {q(digest + '  ' + staged)} | sha256sum -c --status -; then",
-        f"  rm -f {q(staged)}; echo {q(f'the copy of {path} arrived damaged (SHA-256 differs); the file was left as it was')} >&2; exit 1",
+        f"  echo {q(damaged)} >&2; exit 1",
         "fi",
-        cmd("mkdir", "-p", str(Path(path).parent)),
-        cmd("mv", "-f", staged, partial),
-        cmd("chown", f"{owner}:{group}", partial),
-        cmd("chmod", mode, partial),
-        cmd("mv", "-f", partial, path),
-    ]) + "\n"
+        enter(path, dirname(path)).rstrip("\n"),
+        f"name={q(basename(path))}",
+        f"if [ \"$(stat -c %d -- {q(folder)})\" = \"$(stat -c %d .)\" ]; then",
+        f"  mv -T -f -- {q(staged)} \"$name\"",
+        "else",
+        "  tmp=$(mktemp ./.fleetfab.XXXXXX)",
+        f"  cp -- {q(staged)} \"$tmp\"",
+        f"  chown -h {q(owner + ':' + group)} -- \"$tmp\"; chmod {q(mode)} -- \"$tmp\"",
+        "  mv -T -f -- \"$tmp\" \"$name\"",
+        "fi",
+    ]
+    if record:
+        lines += ["tmp=$(mktemp ./.fleetfab.XXXXXX)", f"echo {q(digest)} > \"$tmp\"", "chmod 644 -- \"$tmp\"",
+                  "mv -T -f -- \"$tmp\" \"$name.sha256\""]
+    lines += [f"rm -rf -- {q(folder)}", "trap - EXIT"]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
@@ -129,18 +148,23 @@ class Copied(Resource):
 
     def fix(self, change: Change) -> str:
         if change.summary.startswith("owner/mode"):
-            chown = "" if self.any_owner else cmd("chown", f"{self.owner}:{self.group}", self.path) + "\n"
-            return "set -e\n" + chown + cmd("chmod", self.mode, self.path) + "\n"
+            return self._fix_metadata()
+        staged = staged_path(self.path, self.digest)
         lines = []
         if self.keep_if and change.action != "create":
             lines += [f"if {self.keep_if}; then",
-                      f"  rm -f {q(staged_path(self.path, self.digest))}",
+                      f"  rm -rf -- {q(folder_of(staged))}",
                       f"  echo {q(f'{self.path} is in use: it is not replaced (give a new version a new name)')} >&2; exit 1",
                       "fi"]
-        lines.append(install_staged(staged_path(self.path, self.digest), self.digest, self.path, self.owner, self.group, self.mode))
-        if self.recorded:
-            lines.append(f"echo {self.digest} > {q(self.path + '.sha256')}\n")
+        lines.append(install_staged(staged, self.digest, self.path, self.owner, self.group, self.mode, record=self.recorded))
         return "\n".join(lines)
+
+    def _fix_metadata(self) -> str:
+        """In the directory entered (root's alone), on the name itself: no link is followed."""
+        chown = "" if self.any_owner else f"chown -h {q(self.owner + ':' + self.group)} -- \"$name\"\n"
+        return ("set -e\n" + enter(self.path, dirname(self.path)) + f"name={q(basename(self.path))}\n"
+                "[ -f \"$name\" ] && [ ! -L \"$name\" ] || ff_refuse \"$name is not a regular file\"\n"
+                + chown + f"chmod {q(self.mode)} -- \"$name\"\n")
 
 
 def _size(path: str) -> str:

@@ -6,28 +6,43 @@ import re
 from dataclasses import dataclass
 
 from fleetfab.resources.base import Change, Resource, lines
-from fleetfab.resources.file import replace_script
+from fleetfab.resources.file import place_here
+from fleetfab.resources.safewrite import basename, dirname, enter
 from fleetfab.shell import q
 
 SYSCTL_FILE = "/etc/sysctl.d/90-fleetfab.conf"
 
 
 def _set_line_script(path: str, line: str, match: str) -> str:
-    """Replace the first line matching `match` (drop other matches) or append."""
+    """Replace the first line matching `match` (drop other matches) or append.
+
+    Lines go into files that packages own, in directories only root can
+    write; anywhere else the change is refused (`safewrite`).
+    """
     program = (
         'BEGIN{done=0} $0 ~ ENVIRON["FF_RE"] {if (!done) print ENVIRON["FF_LINE"]; done=1; next} '
         '{print} END{if (!done) print ENVIRON["FF_LINE"]}'
     )
-    p = q(path)
     return (
         "set -e\n"
-        f"mkdir -p \"$(dirname {p})\"; [ -e {p} ] || touch {p}\n"
-        f"tmp=$(mktemp \"$(dirname {p})/.fleetfab.XXXXXX\")\n"
-        "trap 'rm -f \"$tmp\"' EXIT\n"
-        f"FF_RE={q(match)} FF_LINE={q(line)} awk {q(program)} {p} > \"$tmp\"\n"
-        f"chown --reference={p} \"$tmp\"; chmod --reference={p} \"$tmp\"\n"
-        f"{replace_script(path)}"
+        + enter(path, dirname(path))
+        + f"name={q(basename(path))}\n"
+        "[ -e \"$name\" ] || [ -L \"$name\" ] || touch -- \"$name\"\n"
+        "tmp=$(mktemp ./.fleetfab.XXXXXX)\n"
+        "trap 'rm -f -- \"$tmp\"' EXIT\n"
+        f"FF_RE={q(match)} FF_LINE={q(line)} awk {q(program)} < \"$name\" > \"$tmp\"\n"
+        "chown --reference=\"$name\" -- \"$tmp\"; chmod --reference=\"$name\" -- \"$tmp\"\n"
+        f"{place_here()}"
     )
+
+
+#: a kernel parameter's dotted name: levels of letters, digits, '_' and '-'
+#: (net.bridge.bridge-nf-call-iptables), a slash standing for a dot inside a
+#: level (net.ipv4.conf.eth0/100.forwarding). No level is empty, '.' or '..',
+#: so the name cannot lead out of /proc/sys, and none starts with '-'.
+_LEVEL = r"[A-Za-z0-9_][A-Za-z0-9_-]*"
+SYSCTL_NAME = rf"[a-z][a-z0-9_]*(\.{_LEVEL}(/{_LEVEL})*)+"
+PROC_SYS = "/proc/sys/"
 
 
 def proc_path(name: str) -> str:

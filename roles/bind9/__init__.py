@@ -14,6 +14,7 @@ from fleetfab.dns import contributed_records
 from fleetfab.registry import all_roles
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports
+from fleetfab.resources.safewrite import as_writer, basename, dirname, enter
 from fleetfab.shell import q
 from roles.bind9 import checks
 from roles.bind9.fleet import ROLE, is_primary, zones_of
@@ -53,8 +54,12 @@ def key_file(primary) -> str:
 
 
 def tsig_keygen(name: str, path: str) -> str:
-    return (f"umask 027; tsig-keygen -a {ALGORITHM} {q(name)} > {q(path + '.new')} && "
-            f"chgrp bind {q(path + '.new')} && mv {q(path + '.new')} {q(path)}")
+    """The key is made under a fresh name in its folder, root's alone (`safewrite`
+    refuses any other), and renamed into place: no fixed staging name to plant."""
+    return ("set -e\numask 027\n" + enter(path, dirname(path)) + f"name={q(basename(path))}\n"
+            "tmp=$(mktemp ./.fleetfab.XXXXXX)\ntrap 'rm -f -- \"$tmp\"' EXIT\n"
+            f"tsig-keygen -a {ALGORITHM} {q(name)} > \"$tmp\"\n"
+            "chgrp -h bind -- \"$tmp\"\nchmod 640 -- \"$tmp\"\nmv -T -f -- \"$tmp\" \"$name\"\ntrap - EXIT")
 
 
 def secret_of(path: str) -> str:
@@ -202,10 +207,17 @@ class Bind9(Role):
         return [c for c in challenge_zones(ctx.inventory, claims) if c.primary.name == ctx.host.name]
 
     def _challenge_zone(self, ctx, challenge) -> Command:
-        """Created once; from then on the file is named's (with its journal), never fleetfab's."""
+        """Created once; from then on the file is named's (with its journal), never fleetfab's.
+
+        The folder is bind's, so bind writes the file (`safewrite`): a link
+        bind planted there can only redirect bind's own write.
+        """
         content = initial_zone(challenge, _nameserver(ctx.host, challenge.parent), join("hostmaster", challenge.parent.name))
-        run = (f"printf '%s' {q(content)} > {q(challenge.file + '.new')} && chown bind:bind {q(challenge.file + '.new')} && "
-               f"mv {q(challenge.file + '.new')} {q(challenge.file)}")
+        write = ('umask 022; t=$(mktemp ./.fleetfab.XXXXXX) && printf "%s" "$1" > "$t" && chmod 644 -- "$t" && '
+                 'mv -T -f -- "$t" "$2" || { rm -f -- "$t"; exit 1; }')
+        run = ("set -e\n" + enter(challenge.file, dirname(challenge.file), "bind", "bind")
+               + as_writer(write, q(content), q(basename(challenge.file)))
+               + f"\n[ -n \"$ff_as\" ] || chown -h bind:bind -- {q(basename(challenge.file))}")
         return Command(f"create the challenge zone {challenge.name}", run=run, creates=challenge.file, notify=RECONFIG)
 
     def _sync_checks(self, ctx, secondary):

@@ -19,7 +19,8 @@ from functools import cache
 from pathlib import Path
 
 from fleetfab.resources import Change, Resource
-from fleetfab.resources.copied import STAGING, Upload, install_staged
+from fleetfab.resources.copied import Upload, install_staged
+from fleetfab.staging import staged_path
 from fleetfab.shell import q
 
 STAMP = "fleetfab.digest"
@@ -99,19 +100,26 @@ class FleetfabInstalled(Resource):
 
     @property
     def staged(self) -> str:
-        return f"{STAGING}/fleetfab-wheelhouse.{self.digest[:32]}.tar"
+        """In a fresh folder of root's alone: another account on the ops host
+        could otherwise change the wheels between their check and pip."""
+        return staged_path(self.tarball, self.digest)
+
+    @property
+    def tarball(self) -> str:
+        return f"{self.releases}/wheelhouse-{self.digest[:16]}.tar"
 
     def fix(self, change: Change) -> str:
         from roles.controller.wheelhouse import archive_digest
 
         python = change.data[0]
         release = f"{self.releases}/venv-{self.digest[:16]}"
-        tarball = f"{self.releases}/wheelhouse-{self.digest[:16]}.tar"
+        tarball = self.tarball
         verify = install_staged(self.staged, archive_digest(self.digest, python), tarball, "root", "root", "0600")
         return verify + "\n".join([
             f"rm -rf {q(release)} {q(release)}.wheels",
-            f"mkdir -p {q(release)}.wheels",
-            f"tar -xf {q(tarball)} -C {q(release)}.wheels",
+            f"mkdir -m 700 -p {q(release)}.wheels",
+            # the archive's owners are the operator's machine's: root keeps the wheels its own
+            f"tar --no-same-owner --no-same-permissions -xf {q(tarball)} -C {q(release)}.wheels",
             f"python3 -m venv {q(release)}",
             f"{q(release)}/bin/pip install --quiet --no-index --find-links {q(release)}.wheels "
             f"-r {q(release)}.wheels/requirements.txt",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fleetfab.resources import Command
 from fleetfab.resources.base import Change, Resource
+from fleetfab.resources.safewrite import as_writer, enter
 from fleetfab.shell import q
 
 KEY_DIR = "/etc/opendkim/keys"
@@ -35,26 +36,38 @@ def generate_script(selector: str) -> str:
     return f"sel={q(selector)}\n{_GENERATE}"
 
 
-#: makes the key named by $sel; the private half is written with umask 077 and never read back
+#: The key folder is opendkim's, so opendkim makes the key in it (`safewrite`):
+#: a link it planted under the selector's name, which anyone can predict,
+#: redirects only its own write. Root chowns only in a folder of root's alone.
+#: The private half is written with umask 077 and never read back.
 _GENERATE = (
     "set -e\numask 077\n"
-    f"opendkim-genkey -b {BITS} -h rsa-sha256 -r -s \"$sel\" -D {q(KEY_DIR)} -d fleet\n"
-    f"rm -f {q(KEY_DIR)}/\"$sel\".txt\n"
-    f"chown opendkim:opendkim {q(KEY_DIR)}/\"$sel\".private\n"
+    + enter(f"{KEY_DIR}/$sel.private", KEY_DIR, "opendkim", "opendkim")
+    + as_writer(f"umask 077; opendkim-genkey -b {BITS} -h rsa-sha256 -r -s \"$1\" -D . -d fleet && rm -f -- \"$1.txt\"",
+                '"$sel"') + "\n"
+    + "[ -n \"$ff_as\" ] || chown -h opendkim:opendkim -- \"$sel.private\"\n"
 )
+
+
+def _write_active(selector: str) -> str:
+    """`active` is written like the keys: by opendkim in its folder, under a fresh name renamed into place."""
+    write = 'umask 077; t=$(mktemp ./.fleetfab.XXXXXX) && printf "%s\\n" "$1" > "$t" && mv -T -f -- "$t" active || { rm -f -- "$t"; exit 1; }'
+    return as_writer(write, selector) + "\n"
 
 
 def first_key() -> Command:
     """A host with no key yet gets one, and signs with it."""
-    run = f"sel=$(date -u +s%Y%m%d%H%M%S)\n{_GENERATE}printf '%s\\n' \"$sel\" > {q(ACTIVE)}\n"
+    run = f"sel=$(date -u +s%Y%m%d%H%M%S)\n{_GENERATE}{_write_active(chr(34) + '$sel' + chr(34))}"
     return Command("generate the first DKIM key", run=run, creates=ACTIVE)
 
 
+#: a key file is read without following a link (dd's nofollow), at most 64 KiB
 KEYS_COMMAND = (
     f"cd {q(KEY_DIR)} && for f in *.private; do [ -f \"$f\" ] || continue; "
-    "printf '%s %s\\n' \"${f%.private}\" \"$(openssl pkey -in \"$f\" -pubout -outform DER | base64 -w0)\"; done"
+    "printf '%s %s\\n' \"${f%.private}\" \"$(dd if=\"$f\" iflag=nofollow bs=65536 count=1 status=none "
+    "| openssl pkey -pubout -outform DER | base64 -w0)\"; done"
 )
-ACTIVE_COMMAND = f"cat {q(ACTIVE)}"
+ACTIVE_COMMAND = f"dd if={q(ACTIVE)} iflag=nofollow bs=256 count=1 status=none"
 
 
 def parse_keys(text: str) -> dict[str, str]:
@@ -112,7 +125,8 @@ class RetiredKey(Resource):
         return self.change("remove", f"remove DKIM key {self.selector}: its record is withdrawn next")
 
     def fix(self, change: Change) -> str:
-        return f"rm -f {q(key_path(self.selector))}\n"
+        # rm removes the name itself, never what a link points to
+        return f"rm -f -- {q(key_path(self.selector))}\n"
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,7 @@ class ActiveSelector(Resource):
         return f"dkim signing key {self.selector}"
 
     def probe(self) -> str:
-        return f"cat {q(ACTIVE)} 2>/dev/null || true"
+        return f"{ACTIVE_COMMAND} 2>/dev/null || true"
 
     def compare(self, output: str) -> Change | None:
         if output.strip() == self.selector:
@@ -134,4 +148,4 @@ class ActiveSelector(Resource):
         return self.change("switch", f"sign with {self.selector} instead of {output.strip() or 'nothing'}")
 
     def fix(self, change: Change) -> str:
-        return f"set -e\nprintf '%s\\n' {q(self.selector)} > {q(ACTIVE)}.new\nmv {q(ACTIVE)}.new {q(ACTIVE)}\n"
+        return "set -e\n" + enter(ACTIVE, KEY_DIR, "opendkim", "opendkim") + _write_active(q(self.selector))

@@ -39,7 +39,8 @@ def test_only_owner_and_mode_are_fixed_when_the_content_is_right(image):
     resource = copied(image, mode="0440", owner="libvirt-qemu")
     change = resource.compare(f"root:root 644\n{sha(image)}\n")
     assert resource.uploads(change) == ()
-    assert "chmod 0440 /var/lib/images/base.qcow2" in resource.fix(change)
+    script = resource.fix(change)
+    assert "name=base.qcow2" in script and 'chmod 0440 -- "$name"' in script
 
 
 def test_the_fix_checks_the_staged_copy_before_moving_it_into_place(image):
@@ -48,7 +49,7 @@ def test_the_fix_checks_the_staged_copy_before_moving_it_into_place(image):
     (upload,) = resource.uploads(change)
     script = resource.fix(change)
     assert upload.staged in script
-    assert script.index("sha256sum -c") < script.index("mv -f")
+    assert script.index("chmod") < script.index("sha256sum -c") < script.index("mv -T -f")
     assert sha(image) in script
 
 
@@ -62,4 +63,4 @@ def test_a_file_whose_owner_is_someone_elses_business_is_compared_by_content_and
     resource = copied(image, mode="0444", any_owner=True)
     assert resource.compare(f"libvirt-qemu:libvirt-qemu 444\n{sha(image)}\n") is None
     change = resource.compare(f"libvirt-qemu:kvm 644\n{sha(image)}\n")
-    assert "chown" not in resource.fix(change) and "chmod 0444" in resource.fix(change)
+    assert "chown" not in resource.fix(change) and 'chmod 0444 -- "$name"' in resource.fix(change)
