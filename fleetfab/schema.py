@@ -9,9 +9,22 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
+
+#: characters no setting holds unless its kind says so: C0 and C1 controls
+#: (newline, carriage return, escape ...) and Unicode's line and paragraph separators
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: a network interface's name, as the kernel allows it and no command reads as an option
+INTERFACE_NAME = r"[A-Za-z0-9_.][A-Za-z0-9_.-]{0,14}"
+#: a DNS host name (letters, digits, '-', '_'; no label starts with '-'), optionally absolute
+DNS_NAME = r"(?=.{1,254}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,62}))*\.?"
+#: an absolute path made of characters no configuration syntax or shell word treats specially
+ABSOLUTE_PATH = r"/[A-Za-z0-9._+@,:=~/-]*"
+#: a Debian package's name (Debian Policy 5.6.1); apt could read anything else as an option or a pattern
+PACKAGE_NAME = r"[a-z0-9][a-z0-9+.-]+"
 
 
 @dataclass(frozen=True)
@@ -23,11 +36,20 @@ class Where:
     path: str
 
     def child(self, container, key) -> "Where":
-        label = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.path else str(key))
-        return Where(self.file, line_of(container, key, self.line), f"{self.path}{label}")
+        return Where(self.file, line_of(container, key, self.line), self.path + field_label(key, first=not self.path))
 
     def problem(self, message: str) -> Problem:
         return Problem(self.file, self.line, self.path or "(top)", message)
+
+
+def field_label(key, first: bool = False) -> str:
+    """A key as a part of a dotted field path; a key holding control
+    characters is shown quoted, so that a problem stays on one line."""
+    if isinstance(key, int) and not isinstance(key, bool):
+        return f"[{key}]"
+    if not isinstance(key, str) or CONTROL.search(key) or not key:
+        return f"[{key!r}]"
+    return key if first else f".{key}"
 
 
 class Kind:
@@ -36,7 +58,15 @@ class Kind:
     describe = "a value"
 
     def check(self, value, where: Where) -> list[Problem]:
-        return [] if self.accepts(value) else [where.problem(f"expected {self.describe}, got {value!r}")]
+        why = self.refusal(value)
+        return [where.problem(why)] if why else []
+
+    def refusal(self, value) -> str | None:
+        """Why `value` is not of this kind (one line), or None."""
+        return None if self.accepts(value) else self.expected(value)
+
+    def expected(self, value) -> str:
+        return f"expected {self.describe}, got {value!r}"
 
     def accepts(self, value) -> bool:
         return True
@@ -48,13 +78,93 @@ class Any(Kind):
 
 @dataclass
 class Str(Kind):
+    """A string; it never holds a control character unless `control` says it may."""
+
     pattern: str | None = None
     describe: str = "a string"
+    control: bool = False
+
+    def refusal(self, value) -> str | None:
+        if not isinstance(value, str):
+            return self.expected(value)
+        if not self.control and CONTROL.search(value):
+            return f"expected {self.describe} without control characters (newline, tab, escape ...), got {value!r}"
+        if self.pattern is not None and re.fullmatch(self.pattern, value) is None:
+            return self.expected(value)
+        return None
 
     def accepts(self, value) -> bool:
-        if not isinstance(value, str):
-            return False
-        return self.pattern is None or re.fullmatch(self.pattern, value) is not None
+        return self.refusal(value) is None
+
+
+def Name(pattern: str, describe: str) -> Str:
+    """A name handed to a command as an argument: `pattern` must not let it start with '-'."""
+    assert re.fullmatch(pattern, "-x") is None, f"{pattern} lets a name be read as an option"
+    return Str(pattern, describe=describe)
+
+
+def PackageName() -> Str:
+    return Name(PACKAGE_NAME, "a Debian package name (a-z, 0-9, '+', '.' and '-', not starting with '-')")
+
+
+def HostName(describe: str = "a host name") -> Str:
+    return Name(DNS_NAME, describe)
+
+
+def AbsolutePath(describe: str = "an absolute path") -> Str:
+    return Str(ABSOLUTE_PATH, describe=describe)
+
+
+#: what a URL setting never holds: it is written between quotes or as one word
+URL_FORBIDDEN = re.compile(r"""[\s"'`;\\<>]""")
+
+
+@dataclass
+class Url(Str):
+    """A URL with a host, of one of `schemes`, safe to write between quotes or as one word."""
+
+    describe: str = "an http(s) URL"
+    schemes: tuple = ("http", "https")
+
+    def refusal(self, value) -> str | None:
+        why = super().refusal(value)
+        if why:
+            return why
+        bad = URL_FORBIDDEN.search(value)
+        if bad:
+            return f"expected {self.describe}, got {value!r}: {bad.group()!r} has no place in a URL"
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018  (raises on a port that is not one)
+        except ValueError as exc:
+            return f"expected {self.describe}, got {value!r}: {exc}"
+        if parts.scheme not in self.schemes:
+            return f"expected {self.describe}, got {value!r}: the scheme is not {' or '.join(self.schemes)}"
+        host = parts.hostname or ""
+        if not (re.fullmatch(DNS_NAME, host) or _is_address(host)):
+            return f"expected {self.describe}, got {value!r}: no host name or address"
+        return None
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return zone_refusal(text) is None
+
+
+def zone_refusal(text: str) -> str | None:
+    """Why the zone index of an address (fe80::1%eth0, fe80::1%eth0/64) is
+    not an interface name, or None. Python's ipaddress takes any text after '%'."""
+    address = text.split("/", 1)[0]
+    if "%" not in address:
+        return None
+    zone = address.split("%", 1)[1]
+    if re.fullmatch(INTERFACE_NAME, zone):
+        return None
+    return (f"the zone index of {text!r} is not an interface name "
+            "(1 to 15 of A-Z, a-z, 0-9, '_', '.' and '-', not starting with '-')")
 
 
 @dataclass
@@ -85,22 +195,37 @@ def Port() -> Int:
     return Int(1, 65535)
 
 
-class IPAddress(Kind):
-    describe = "an IP address"
+class _Addressing(Kind):
+    """A kind read by Python's ipaddress, whose zone index (after '%') must be an interface name."""
+
+    def refusal(self, value) -> str | None:
+        if not isinstance(value, str) or not self.parses(value):
+            return self.expected(value)
+        return zone_refusal(value)
 
     def accepts(self, value) -> bool:
+        return self.refusal(value) is None
+
+    def parses(self, value: str) -> bool:
+        raise NotImplementedError
+
+
+class IPAddress(_Addressing):
+    describe = "an IP address"
+
+    def parses(self, value: str) -> bool:
         try:
             ipaddress.ip_address(value)
         except ValueError:
             return False
-        return isinstance(value, str)
+        return True
 
 
-class Network(Kind):
+class Network(_Addressing):
     describe = "a network in CIDR form, such as 198.18.0.0/24"
 
-    def accepts(self, value) -> bool:
-        if not isinstance(value, str) or "/" not in value:
+    def parses(self, value: str) -> bool:
+        if "/" not in value:
             return False
         try:
             ipaddress.ip_network(value, strict=True)
@@ -109,19 +234,75 @@ class Network(Kind):
         return True
 
 
-class Interface(Kind):
+class Interface(_Addressing):
     """An address with its prefix length, such as 100.64.0.1/24."""
 
     describe = "an address with prefix, such as 100.64.0.1/24"
 
-    def accepts(self, value) -> bool:
-        if not isinstance(value, str) or "/" not in value:
+    def parses(self, value: str) -> bool:
+        if "/" not in value:
             return False
         try:
             ipaddress.ip_interface(value)
         except ValueError:
             return False
         return True
+
+
+@dataclass
+class HostPort(Str):
+    """host:port, the host a name, an IPv4 address or a bracketed IPv6 address.
+
+    `zones`: whether an IPv6 address may carry a zone index (an interface
+    name); a systemd command line would take its '%' as a specifier."""
+
+    describe: str = "host:port"
+    zones: bool = True
+
+    def refusal(self, value) -> str | None:
+        why = super().refusal(value)
+        if why:
+            return why
+        host, _, port = value.rpartition(":")
+        if not (port.isdigit() and 1 <= int(port) <= 65535) or not self._host(host):
+            return self.expected(value)
+        return None
+
+    def _host(self, host: str) -> bool:
+        if host.startswith("[") and host.endswith("]"):
+            address = host[1:-1]
+            try:
+                ipaddress.IPv6Address(address)
+            except ValueError:
+                return False
+            return zone_refusal(address) is None and (self.zones or "%" not in address)
+        return re.fullmatch(DNS_NAME, host) is not None
+
+
+class Null(Kind):
+    describe = "nothing"
+
+    def accepts(self, value) -> bool:
+        return value is None
+
+
+@dataclass
+class OneOf(Kind):
+    """A value of any of `kinds` (a Postfix parameter: a word, a number, yes/no or a list)."""
+
+    kinds: tuple
+    describe: str = "a value"
+
+    def refusal(self, value) -> str | None:
+        refusals = [kind.refusal(value) for kind in self.kinds]
+        if any(why is None for why in refusals):
+            return None
+        # A string refused for what it holds says why; any other is simply of the wrong kind.
+        specific = [why for kind, why in zip(self.kinds, refusals) if isinstance(kind, Str) and isinstance(value, str)]
+        return specific[0] if specific else self.expected(value)
+
+    def accepts(self, value) -> bool:
+        return self.refusal(value) is None
 
 
 @dataclass
@@ -149,6 +330,11 @@ class ListOf(Kind):
             problems += self.item.check(item, where.child(value, index))
         return problems
 
+    def refusal(self, value) -> str | None:
+        if not isinstance(value, list):
+            return f"expected a list, got {value!r}"
+        return next((why for why in map(self.item.refusal, value) if why), None)
+
 
 @dataclass
 class MapOf(Kind):
@@ -162,8 +348,8 @@ class MapOf(Kind):
         problems: list[Problem] = []
         for key, item in value.items():
             at = where.child(value, key)
-            if not self.key.accepts(key):
-                problems.append(at.problem(f"key expected to be {self.key.describe}"))
+            if self.key.refusal(key):
+                problems.append(at.problem(f"key expected to be {self.key.describe}, got {key!r}"))
             problems += self.value.check(item, at)
         return problems
 

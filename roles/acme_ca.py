@@ -15,7 +15,7 @@ import ipaddress
 from fleetfab import shapes
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
-from fleetfab.schema import Field, Record, Str
+from fleetfab.schema import Field, HostPort, Record
 from fleetfab.shell import q
 from roles.bind9.fleet import is_primary
 
@@ -60,7 +60,7 @@ class AcmeCa(Role):
     name = ROLE
     after = ("base",)
     settings = Record({
-        "dns_server": Field(Str(r"\S+:\d+", describe="address:port"),
+        "dns_server": Field(HostPort(describe="address:port (no IPv6 zone: it is on a systemd command line)", zones=False),
                             doc="where pebble asks for DNS-01 tokens; default: the fleet's first primary, port 53"),
     })
 

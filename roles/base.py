@@ -8,9 +8,11 @@ inventory asks for, synchronised time, and optionally an apt proxy.
 from __future__ import annotations
 
 from fleetfab.resources import Absent, Command, Directory, File, Packages, Service, Sysctl, User
+from fleetfab.resources.line import SYSCTL_NAME
 from fleetfab.resources.blocked import Blocked
 from fleetfab.role import Role, settings_problem
-from fleetfab.schema import Any, Bool, Field, IPAddress, ListOf, MapOf, Record, Str
+from fleetfab.schema import (AbsolutePath, Bool, Field, HostName, Int, IPAddress, ListOf, MapOf, Name, OneOf, PackageName,
+                             Record, Str, Url)
 from fleetfab.shell import q
 from roles import sshd
 from roles.controller.access import drift_account
@@ -21,11 +23,17 @@ APT_PROXY = "/etc/apt/apt.conf.d/01fleetfab-proxy"
 TIMESYNCD_DROP_IN = "/etc/systemd/timesyncd.conf.d/fleetfab.conf"
 CONTAINER_OVERRIDE = "/etc/systemd/system/systemd-timesyncd.service.d/fleetfab-container.conf"
 
+#: a kernel parameter's value: a number, or words as /proc/sys shows them ("4096 131072 6291456")
+SYSCTL_VALUE = OneOf((Int(), Str(r"\S(.*\S)?", describe="a value without surrounding spaces")),
+                     describe="a number or a value")
+#: a time server: a host name or an address
+TIME_SERVER = OneOf((HostName(), IPAddress()), describe="a host name or an IP address")
+
 ADMIN = Record({
     "name": Field(Str(r"[a-z_][a-z0-9_-]*", describe="a user name"), required=True),
     "keys": Field(ListOf(Str(r"(ssh-(ed25519|rsa)|ecdsa-sha2-nistp\d+|sk-\S+) \S+( .*)?", describe="an SSH public key line")),
                   doc="authorized keys: exactly these"),
-    "shell": Field(Str(), doc="login shell (default /bin/bash)"),
+    "shell": Field(AbsolutePath("an absolute path to a shell"), doc="login shell (default /bin/bash)"),
     "sudo": Field(Bool(), doc="may run any command as root, without a password (admins have none)"),
 })
 
@@ -34,24 +42,25 @@ class Base(Role):
     name = "base"
     settings = Record({
         "hostname": Field(Str(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", describe="a host name"), doc="default: the inventory name"),
-        "domain": Field(Str(r"[a-z0-9.-]+", describe="a DNS domain"), doc="added to names in /etc/hosts"),
+        "domain": Field(Name(r"[a-z0-9][a-z0-9.-]*", "a DNS domain"), doc="added to names in /etc/hosts"),
         "admins": Field(ListOf(ADMIN), doc="operators' accounts"),
         "root_keys": Field(ADMIN.fields["keys"].kind,
                            doc="root's authorized keys: exactly these, and fleetfab's own login key where it logs in as root"),
         "login_key": Field(ADMIN.fields["keys"].kind.item,
                            doc="fleetfab's login key for root's keys where ssh.identity is not at hand (written in an ops host's copy)"),
-        "packages": Field(ListOf(Str()), doc="Debian packages, besides openssh-server, sudo and systemd-timesyncd"),
-        "sysctls": Field(MapOf(Any()), doc="kernel parameters: set now, kept in /etc/sysctl.d/90-fleetfab.conf"),
+        "packages": Field(ListOf(PackageName()), doc="Debian packages, besides openssh-server, sudo and systemd-timesyncd"),
+        "sysctls": Field(MapOf(SYSCTL_VALUE, key=Name(SYSCTL_NAME, "a kernel parameter's dotted name, such as net.ipv4.ip_forward")),
+                         doc="kernel parameters: set now, kept in /etc/sysctl.d/90-fleetfab.conf"),
         "ssh": Field(Record({
             "permit_root_login": Field(Str(r"prohibit-password|no", describe="'prohibit-password' or 'no'"),
                                        doc="root logs in by key only, or not at all"),
         }), doc="sshd: public keys only, never passwords"),
         "time": Field(doc="time synchronisation with systemd-timesyncd", kind=Record({
-            "servers": Field(ListOf(Str()), doc="NTP servers; empty keeps the distribution's"),
+            "servers": Field(ListOf(TIME_SERVER), doc="NTP servers; empty keeps the distribution's"),
             "in_container": Field(Bool(), doc="run timesyncd even inside a container (labs)"),
         })),
-        "apt_proxy": Field(Str(r"https?://\S+", describe="an http(s) URL"), doc="proxy for apt"),
-        "extra_hosts": Field(MapOf(IPAddress()), doc="more /etc/hosts entries: name -> address"),
+        "apt_proxy": Field(Url(), doc="proxy for apt"),
+        "extra_hosts": Field(MapOf(IPAddress(), key=HostName()), doc="more /etc/hosts entries: name -> address"),
     })
     defaults = {
         "admins": [],

@@ -18,7 +18,7 @@ from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
 from fleetfab.inventory.sections import INVENTORY
 from fleetfab.inventory.yamlmarks import MarkedDict, line_of, load_marked
 from fleetfab.problems import InputError, Problem
-from fleetfab.schema import Where
+from fleetfab.schema import Where, field_label
 
 DEFAULT_PATH = "inventory/hosts.yml"
 
@@ -92,9 +92,9 @@ class _Builder:
             role = self.roles.get(role_name)
             if role is None:
                 known = ", ".join(sorted(self.roles))
-                self.problem(variables, role_name, f"{path}.{role_name}", f"not a role (vars hold one section per role: {known})")
+                self.problem(variables, role_name, path + field_label(role_name), f"not a role (vars hold one section per role: {known})")
                 continue
-            where = Where(self.file, line_of(variables, role_name, 0), f"{path}.{role_name}")
+            where = Where(self.file, line_of(variables, role_name, 0), path + field_label(role_name))
             self.problems += role.settings.check(settings, where, partial=True)
 
     def _check_names(self, path: str, names, known, what: str) -> None:
@@ -106,18 +106,18 @@ class _Builder:
 
     def _check_groups(self, groups: dict) -> None:
         for name, group in groups.items():
-            base = f"groups.{name}"
+            base = "groups" + field_label(name)
             self._check_names(f"{base}.children", group.get("children"), groups, "group")
             self._check_names(f"{base}.roles", group.get("roles"), self.roles, "role")
             self._check_vars(group.get("vars"), f"{base}.vars")
         for cycle in _cycles(groups):
             first = cycle[0]
-            self.problem(self.data.get("groups"), first, f"groups.{first}.children", "group cycle: " + " -> ".join(cycle))
+            self.problem(self.data.get("groups"), first, f"groups{field_label(first)}.children", "group cycle: " + " -> ".join(cycle))
 
     def _check_hosts(self, hosts: dict, groups: dict) -> None:
         seen: dict = {}
         for name, host in hosts.items():
-            base = f"hosts.{name}"
+            base = "hosts" + field_label(name)
             if name in groups:
                 self.problem(self.data["hosts"], name, base, f"{name!r} is also a group name; -H could not tell them apart")
             self._check_names(f"{base}.groups", host.get("groups"), groups, "group")

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-from fleetfab.schema import Any, Bool, Field, Int, IPAddress, ListOf, MapOf, Network, Port, Record, Str
+from fleetfab.schema import Any, Bool, Field, Int, IPAddress, ListOf, MapOf, Name, Network, Port, Record, Str
 
 HOST_NAME = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 GROUP_NAME = r"[a-z0-9][a-z0-9_-]*"
+#: an account to log in as (POSIX names, and the '@' and '.' of directory accounts)
+LOGIN = Name(r"[A-Za-z_][A-Za-z0-9_.@-]{0,63}", "a user name")
+#: a VM host's image or network, as named in its settings (roles/vmhost)
+VM_PART = r"[a-z0-9][a-z0-9_-]*"
 
 NAMES = ListOf(Str(describe="a name"))
+#: role sections: each value is checked by its role's own settings (the loader's _check_vars)
+ROLE_SECTIONS = MapOf(Any())
 LAB_SIZE = {
     "cpus": Field(Int(1, 64), doc="virtual CPUs of the lab machine"),
     "memory": Field(Int(128, 262144), doc="memory of the lab machine, MiB"),
+    "release": Field(Str(r"bookworm|trixie", describe="a Debian release fleetfab supports (bookworm or trixie)"),
+                     doc="Debian release of the lab machine: its docker box is built for it"),
 }
 
 SSH = Record({
-    "user": Field(Str(), doc="SSH user; non-root users work through sudo"),
+    "user": Field(LOGIN, doc="SSH user; non-root users work through sudo"),
     "port": Field(Port()),
-    "identity": Field(Str(), doc="private key file for SSH"),
-    "known_hosts": Field(Str(), doc="known_hosts file checked and, on first use, written"),
+    "identity": Field(Str(describe="a file path"), doc="private key file for SSH"),
+    "known_hosts": Field(Str(describe="a file path"), doc="known_hosts file checked and, on first use, written"),
     "trust_on_first_use": Field(Bool(), doc="accept unknown host keys once (labs only)"),
     "connect_timeout": Field(Int(1, 600), doc="seconds to wait for a host to accept the connection"),
     "read_timeout": Field(Int(1, 3600), doc="seconds a host may take to answer a read (probes, exports); past it, it is reported as not answering"),
@@ -32,14 +40,15 @@ RUN = Record({
 
 LAB = Record({
     "network": Field(Network()),
-    "boxes": Field(MapOf(Str())),
+    "boxes": Field(MapOf(Name(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*", "a box or image name"),
+                         key=Name(r"[a-z][a-z0-9_-]*", "a provider name"))),
     **LAB_SIZE,
 })
 
 GROUP = Record({
     "children": Field(NAMES),
     "roles": Field(NAMES),
-    "vars": Field(MapOf(Any())),
+    "vars": Field(ROLE_SECTIONS),
 })
 
 #: a guest of a VM host (roles/vmhost): the VM that this inventory host is
@@ -48,19 +57,19 @@ VM = Record({
     "cpus": Field(Int(1, 256), doc="virtual CPUs"),
     "memory": Field(Int(128, 4194304), doc="memory, MiB"),
     "disk": Field(Str(r"[1-9][0-9]*[MGT]", describe="a size such as 512M, 20G or 1T"), doc="system disk size (it may grow, never shrink)"),
-    "image": Field(Str(), doc="base image, one of the VM host's `images` (default: its first)"),
-    "network": Field(Str(), doc="network, one of the VM host's `networks` (default: its first)"),
+    "image": Field(Str(VM_PART, describe="an image name"), doc="base image, one of the VM host's `images` (default: its first)"),
+    "network": Field(Str(VM_PART, describe="a network name"), doc="network, one of the VM host's `networks` (default: its first)"),
     "mac": Field(Str(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", describe="a MAC address in lower case"), doc="default: derived from the name"),
     "boot_timeout": Field(Int(10, 3600), doc="seconds a new or restarted guest may take to answer SSH"),
 })
 
 HOST = Record({
     "address": Field(IPAddress(), required=True),
-    "user": Field(Str()),
+    "user": Field(LOGIN),
     "port": Field(Port()),
     "groups": Field(NAMES),
     "roles": Field(NAMES),
-    "vars": Field(MapOf(Any())),
+    "vars": Field(ROLE_SECTIONS),
     "lab": Field(Record(LAB_SIZE)),
     "vm": Field(VM, doc="this host is a guest of a VM host"),
 })
@@ -69,7 +78,7 @@ INVENTORY = Record({
     "ssh": Field(SSH),
     "run": Field(RUN),
     "lab": Field(LAB),
-    "vars": Field(MapOf(Any())),
+    "vars": Field(ROLE_SECTIONS),
     "groups": Field(MapOf(GROUP, key=Str(GROUP_NAME, describe="a group name (a-z, 0-9, _ and -)"))),
     "hosts": Field(MapOf(HOST, key=Str(HOST_NAME, describe="a host name (a-z, 0-9 and -)")), required=True),
 })

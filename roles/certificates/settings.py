@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from fleetfab.schema import Choice, Field, Int, ListOf, MapOf, Record, Str
+from fleetfab.schema import Choice, Field, Int, ListOf, MapOf, Record, Str, Url
+from fleetfab.inventory.sections import HOST_NAME
 from roles.bind9.settings import DOMAIN
 
 ROLE = "certificates"
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"
 CERT_NAME = r"[a-z0-9][a-z0-9._-]*"
 NAME = rf"(\*\.)?{DOMAIN}"
-UNIT = r"[A-Za-z0-9@._:-]+"
+#: a systemd unit, never read as an option of systemctl
+UNIT = r"[A-Za-z0-9@_:.][A-Za-z0-9@._:-]*"
 
 CERTIFICATE = Record({
     "names": Field(ListOf(Str(NAME, describe="a DNS name, or a wildcard *.name")), required=True,
@@ -20,10 +22,10 @@ CERTIFICATE = Record({
 })
 
 SETTINGS = Record({
-    "directory": Field(Str(r"https://\S+", describe="an https URL"), doc="the ACME server's directory URL"),
-    "email": Field(Str(r"[^@\s]+@" + DOMAIN, describe="an email address"),
+    "directory": Field(Url(describe="an https URL", schemes=("https",)), doc="the ACME server's directory URL"),
+    "email": Field(Str(r"[A-Za-z0-9_][A-Za-z0-9._%+-]*@" + DOMAIN, describe="an email address"),
                    doc="the ACME account's contact; none registers without one"),
-    "trust": Field(Str(r"[a-z0-9-]+", describe="a host name"),
+    "trust": Field(Str(HOST_NAME, describe="a host name"),
                    doc="an inventory host carrying acme_ca whose API certificate certbot trusts (labs only)"),
     "renew_before_days": Field(Int(1, 89), doc="drift reports a certificate expiring within this many days"),
     "certificates": Field(MapOf(CERTIFICATE, key=Str(CERT_NAME, describe="a certificate name")),

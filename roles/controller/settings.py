@@ -1,6 +1,6 @@
 """The ops host's settings and the places it keeps things."""
 
-from fleetfab.schema import Bool, Field, Int, Record, Str
+from fleetfab.schema import AbsolutePath, Bool, Field, Int, Record, Str
 
 #: the account drift logs in as, on every host, and runs as on the ops host
 ACCOUNT = "fleetfab"
@@ -28,9 +28,9 @@ SETTINGS = Record({
     "interval": Field(SPAN, doc="from the end of one scheduled drift check to the start of the next"),
     "time_limit": Field(SPAN, doc="a scheduled check still running after this is stopped"),
     "keep": Field(Int(1, 10000), doc="earlier reports (and change records) kept beside the latest"),
-    "notify": Field(Str(), doc="shell command run as the ops account when a result differs from the run before; "
+    "notify": Field(Str(describe="a shell command (one line)"), doc="shell command run as the ops account when a result differs from the run before; "
                                "the change is on its standard input as JSON"),
-    "textfile_dir": Field(Str(r"/\S+", describe="an absolute path"), doc="node_exporter's textfile collector folder"),
+    "textfile_dir": Field(AbsolutePath(), doc="node_exporter's textfile collector folder"),
     "applies": Field(Bool(), doc="the ops host's copy of the inventory may apply (default: it only checks)"),
 })
 

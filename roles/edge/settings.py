@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fleetfab.schema import Field, Int, ListOf, MapOf, Record, Str
+from fleetfab.schema import Field, HostPort, Int, ListOf, MapOf, Record, Str
 from roles.certificates.settings import CERT_NAME, NAME
 
 ROLE = "edge"
@@ -12,9 +12,9 @@ SITE = Record({
                          doc="one of this host's certificates (certificates role)"),
     "names": Field(ListOf(Str(NAME, describe="a DNS name, or a wildcard *.name")),
                    doc="Host names routed to this site; default: the certificate's names"),
-    "backends": Field(ListOf(Str(r"\S+:\d+", describe="host:port")), required=True,
+    "backends": Field(ListOf(HostPort()), required=True,
                       doc="inventory hosts (reached over the mesh) or addresses, with their ports"),
-    "health": Field(Str(r"/\S*", describe="a path"), doc="health check path (default /ping); a backend answering anything but 2xx/3xx is taken out"),
+    "health": Field(Str(r"/[A-Za-z0-9._~!$&()*+,;=:@%/?-]*", describe="a path (no quotes, spaces, '#' or backslashes)"), doc="health check path (default /ping); a backend answering anything but 2xx/3xx is taken out"),
 })
 
 SETTINGS = Record({

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 
-from fleetfab.schema import Any, Bool, Choice, Field, Int, ListOf, MapOf, Record, Str, Where
+from fleetfab.inventory.sections import HOST_NAME
+from fleetfab.schema import AbsolutePath, Bool, Choice, Field, Int, ListOf, MapOf, Name, Null, OneOf, Record, Str, Url, Where
 from roles.bind9.settings import DOMAIN
 
 ROLE = "mail"
@@ -17,6 +18,13 @@ LOCAL_PART = r"[a-z0-9][a-z0-9._+-]*"
 ADDRESS = LOCAL_PART + "@" + DOMAIN
 #: what an alias may point at: a local part of its own domain, or a whole address
 TARGET = rf"{LOCAL_PART}|{ADDRESS}"
+
+#: a main.cf parameter's value: words, a number, yes/no (YAML's booleans), nothing, or a list
+POSTFIX_VALUE = OneOf((Str(describe="a value on one line"), Int(), Bool(), Null(),
+                       ListOf(OneOf((Str(describe="a value on one line"), Int()), describe="a word or a number"))),
+                      describe="a string, a number, yes/no or a list")
+#: a main.cf parameter's name
+POSTFIX_PARAMETER = Name(r"[A-Za-z][A-Za-z0-9_-]*", "a Postfix parameter name")
 
 #: schemes Dovecot 2.3 verifies that are strong enough to store, and their shape
 HASH_SCHEMES = {
@@ -76,20 +84,21 @@ SETTINGS = Record({
                      doc="the virtual mail domains this host receives for"),
     "spf": Field(Str(r"v=spf1( \S+)*", describe="an SPF record"), doc="SPF TXT published for each domain"),
     "dmarc": Field(Str(r"v=DMARC1;.*", describe="a DMARC record"), doc="DMARC TXT at _dmarc.<domain>"),
-    "tls_rpt": Field(Str(r"mailto:\S+|https://\S+", describe="a mailto: or https: address"),
+    "tls_rpt": Field(OneOf((Str("mailto:" + ADDRESS, describe="a mailto: address"), Url(describe="an https URL", schemes=("https",))),
+                           describe="a mailto: or https: address"),
                      doc="publish a TLS-RPT record (_smtp._tls) reporting to this address"),
     "submissions": Field(Bool(), doc="also offer implicit-TLS submission on port 465"),
     "mta_sts": Field(Record({
-        "edge": Field(Str(r"[a-z0-9-]+", describe="a host name"), required=True,
+        "edge": Field(Str(HOST_NAME, describe="a host name"), required=True,
                       doc="the edge host serving the policy at https://mta-sts.<domain>/.well-known/mta-sts.txt"),
         "mode": Field(Choice(("enforce", "testing", "none")), doc="the policy's mode (default enforce)"),
         "max_age": Field(Int(86400, 31557600), doc="seconds senders may keep the policy (default 604800)"),
     }), doc="publish an MTA-STS policy for each domain the fleet's name servers serve"),
     "tls": Field(Record({
-        "cert": Field(Str(r"/\S+", describe="an absolute path"), required=True, doc="certificate chain (PEM) on the host"),
-        "key": Field(Str(r"/\S+", describe="an absolute path"), required=True, doc="its private key (PEM) on the host"),
+        "cert": Field(AbsolutePath(), required=True, doc="certificate chain (PEM) on the host"),
+        "key": Field(AbsolutePath(), required=True, doc="its private key (PEM) on the host"),
     }), doc="certificate and key already on the host (an ACME role's); default: a self-signed pair generated there"),
-    "postfix": Field(MapOf(Any()), doc="more main.cf parameters; postconf's own warnings refuse unknown ones"),
+    "postfix": Field(MapOf(POSTFIX_VALUE, key=POSTFIX_PARAMETER), doc="more main.cf parameters; postconf's own warnings refuse unknown ones"),
 })
 
 DEFAULTS = {

@@ -1,13 +1,15 @@
 """A VM host's settings: its pool, networks, base images and capacity; a guest's defaults."""
 
-from fleetfab.schema import Bool, Field, Int, Interface, IPAddress, MapOf, Record, Str
+from fleetfab.schema import AbsolutePath, Bool, Field, Int, Interface, IPAddress, MapOf, Record, Str, Url
 
 ROLE = "vmhost"
 NAME = r"[a-z0-9][a-z0-9_-]*"
+#: a kernel command line, written into the domain's XML: words of anything but spaces, '<', '>' and '&'
+CMDLINE = r"(?=.{1,2048}$)[^\s<>&]+( [^\s<>&]+)*"
 
 POOL = Record({
     "type": Field(Str(r"dir|logical", describe="'dir' or 'logical'"), doc="a folder (default) or an LVM volume group"),
-    "path": Field(Str(r"/\S+", describe="an absolute path"), doc="the folder of a dir pool"),
+    "path": Field(AbsolutePath(), doc="the folder of a dir pool"),
     "volume_group": Field(Str(NAME, describe="a volume group name"), doc="the volume group of a logical pool"),
 })
 
@@ -21,12 +23,12 @@ NETWORK = Record({
 })
 
 IMAGE = Record({
-    "url": Field(Str(r"https?://\S+", describe="an http(s) URL"), doc="downloaded once by the VM host, checked against sha256"),
+    "url": Field(Url(), doc="downloaded once by the VM host, checked against sha256"),
     "sha256": Field(Str(r"[0-9a-f]{64}", describe="a SHA-256 in hex"), doc="of the file at url"),
-    "file": Field(Str(), doc="a qcow2 on the operator's machine, copied to the VM host (relative to the inventory)"),
-    "kernel": Field(Str(), doc="a kernel on the operator's machine, for images booted without a bootloader"),
-    "initrd": Field(Str(), doc="its initrd"),
-    "cmdline": Field(Str(), doc="its kernel command line"),
+    "file": Field(Str(describe="a file path"), doc="a qcow2 on the operator's machine, copied to the VM host (relative to the inventory)"),
+    "kernel": Field(Str(describe="a file path"), doc="a kernel on the operator's machine, for images booted without a bootloader"),
+    "initrd": Field(Str(describe="a file path"), doc="its initrd"),
+    "cmdline": Field(Str(CMDLINE, describe="a kernel command line (one line, no '<', '>' or '&')"), doc="its kernel command line"),
 })
 
 SETTINGS = Record({

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from fleetfab.schema import Bool, Field, Int, IPAddress, Network, Port, Record, Str
+from fleetfab.schema import Bool, Field, Int, IPAddress, Network, Port, Record, Str, zone_refusal
 
 INTERFACE = "wg0"
 CONFIG_DIR = "/etc/wireguard"
@@ -19,13 +19,30 @@ CONFIG_PATH = f"{CONFIG_DIR}/{INTERFACE}.conf"
 KEY_PATH = f"{CONFIG_DIR}/{INTERFACE}.key"
 SERVICE = f"wg-quick@{INTERFACE}"
 
+@dataclass
+class EndpointText(Str):
+    """Where peers reach a host, as `parse_endpoint` reads it (a zone index an interface name)."""
+
+    describe: str = "host, host:port or [v6]:port"
+
+    def refusal(self, value) -> str | None:
+        why = super().refusal(value)
+        if why:
+            return why
+        try:
+            parse_endpoint(value, 1)
+        except ValueError as exc:
+            return f"not an endpoint: {exc}"
+        return zone_refusal(value)
+
+
 SETTINGS = Record({
     "network": Field(Network(), required=True,
                      doc="the mesh network, the same on every member (for example 100.64.0.0/24)"),
     "address": Field(IPAddress(),
                      doc="this host's fixed mesh address; default: a stable one derived from its name (roles/wireguard/allocation.py)"),
     "listen_port": Field(Port(), doc="UDP port this host listens on"),
-    "endpoint": Field(Str(r"\S+", describe="host, host:port or [v6]:port"),
+    "endpoint": Field(EndpointText(),
                       doc="where peers reach this host; default: its inventory address and listen_port"),
     "behind_nat": Field(Bool(), doc="peers cannot dial this host: it dials them and keeps the tunnels alive (two such hosts cannot reach each other)"),
     "keepalive": Field(Int(1, 65535), doc="PersistentKeepalive, in seconds, of a host behind NAT"),
