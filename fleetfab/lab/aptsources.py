@@ -6,6 +6,7 @@ this machine already uses, in either apt source format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,3 +132,51 @@ def acquire_conf_files(etc_apt: Path = Path("/etc/apt")) -> list[Path]:
     """apt.conf.d files a lab machine needs to reach the host's mirror the same way."""
     folder = etc_apt / "apt.conf.d"
     return sorted(p for p in folder.glob("*") if p.is_file() and reaches_mirror(p.read_text(errors="replace")))
+
+
+# -- a release the host itself does not run -------------------------------------------
+
+
+def own_suite(sources: list[Source]) -> str | None:
+    """The release the host's sources serve: the first plain suite (no -updates, -security)."""
+    return next((s for source in sources for s in source.suites if "-" not in s and s not in ("stable", "testing")), None)
+
+
+def release_mirror(suite: str, etc_apt: Path = Path("/etc/apt")) -> str:
+    """The mirror for `suite`: a source of the host that serves it, else the one that serves the
+    host's own release (a Debian mirror carries every release: a Debian 12 host builds a 13 lab box)."""
+    sources = host_sources(etc_apt)
+    try:
+        return mirror_for(sources, suite)
+    except MirrorNotFound:
+        own = own_suite(sources)
+        if own is None:
+            raise
+        return mirror_for(sources, own)
+
+
+def retarget(text: str, old: str, new: str) -> str:
+    """Source text for release `new` from the same text for `old`: only suite names change
+    (`old`, `old-updates`, `old-security`), in `Suites:` fields and one-line `deb` entries."""
+    word = re.compile(rf"(?<![\w.-]){re.escape(old)}(?=-|\s|$)")
+    out = []
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        if stripped.lower().startswith("suites:") or stripped.startswith(("deb ", "deb\t", "deb-src ")):
+            head, _, value = line.partition(":") if stripped.lower().startswith("suites:") else ("", "", line)
+            value = word.sub(new, value)
+            line = f"{head}:{value}" if head else value
+        out.append(line)
+    return "".join(out)
+
+
+def suite_sources(suite: str, etc_apt: Path = Path("/etc/apt")) -> dict[Path, bytes]:
+    """The host's source files for `suite`, by path: as they are when they serve it, else the files
+    of the host's own release with its suite names turned into `suite`'s."""
+    files = suite_source_files(suite, etc_apt)
+    if files:
+        return {path: path.read_bytes() for path in files}
+    own = own_suite(host_sources(etc_apt))
+    if own is None:
+        return {}
+    return {path: retarget(path.read_text(), own, suite).encode() for path in suite_source_files(own, etc_apt)}

@@ -49,16 +49,16 @@ def plan(image: str, recipe_dir: Path, cache: Path, public_key: Path, mirror: st
          suite: str = SUITE) -> BoxPlan:
     """Resolve the mirror (from the host's apt sources unless given) and the package list."""
     packages = recipe.read_packages((recipe_dir / "packages").read_text())
-    return BoxPlan(image, suite, mirror or aptsources.host_mirror(suite), tuple(packages),
+    return BoxPlan(image, suite, mirror or aptsources.release_mirror(suite), tuple(packages),
                    recipe_dir, cache, public_key)
 
 
 def context_files(p: BoxPlan) -> dict[str, bytes]:
     """Generated build-context files: the lab key and the host's apt settings."""
     files = {"authorized_keys": p.public_key.read_bytes()}
-    for src in aptsources.suite_source_files(p.suite):
+    for src, data in aptsources.suite_sources(p.suite).items():
         rel = src.name if src.parent.name == "apt" else f"sources.list.d/{src.name}"
-        files[f"apt/{rel}"] = src.read_bytes()
+        files[f"apt/{rel}"] = data
     for conf in aptsources.acquire_conf_files():
         files[f"apt/apt.conf.d/{conf.name}"] = conf.read_bytes()
     return files

@@ -36,6 +36,11 @@ ROOT_LABEL = "fleetfab-root"
 #: how the tree becomes a disk; part of the hash, so a change here rebuilds
 LAYOUT = f"ext4 whole disk {ROOT_SIZE} label {ROOT_LABEL}, qcow2 compressed, kernel and initrd beside"
 DISK_NAME = f"{SUITE}.qcow2"
+
+
+def disk_name(suite: str) -> str:
+    """The disk of an image for Debian `suite` (bookworm.qcow2, trixie.qcow2)."""
+    return f"{suite}.qcow2"
 KERNEL_NAME = "vmlinuz"
 INITRD_NAME = "initrd.img"
 #: builds kept in the cache (other checkouts may be on other recipes)
@@ -96,9 +101,13 @@ class GuestPlan:
     def build_dir(self) -> Path:
         return self.cache / self.recipe_hash
 
+    @property
+    def disk_name(self) -> str:
+        return disk_name(self.suite)
+
     def image(self, folder: Path | None = None) -> GuestImage:
         folder = folder or self.build_dir
-        return GuestImage(folder / DISK_NAME, folder / KERNEL_NAME, folder / INITRD_NAME, self.recipe_hash)
+        return GuestImage(folder / self.disk_name, folder / KERNEL_NAME, folder / INITRD_NAME, self.recipe_hash)
 
 
 def apt_files(suite: str, etc_apt: Path = Path("/etc/apt")) -> dict[str, bytes]:
@@ -108,9 +117,9 @@ def apt_files(suite: str, etc_apt: Path = Path("/etc/apt")) -> dict[str, bytes]:
     reach it at all.
     """
     files = {}
-    for src in aptsources.suite_source_files(suite, etc_apt):
+    for src, data in aptsources.suite_sources(suite, etc_apt).items():
         rel = src.name if src.parent == etc_apt else f"sources.list.d/{src.name}"
-        files[rel] = src.read_bytes()
+        files[rel] = data
     for conf in aptsources.acquire_conf_files(etc_apt):
         files[f"apt.conf.d/{conf.name}"] = conf.read_bytes()
     return files
@@ -121,7 +130,7 @@ def plan(recipe_dir: Path, cache: Path | None = None, mirror: str | None = None,
     """Resolve the mirror (from the host's apt sources unless given), packages and apt files."""
     files = recipe.tree_parts(recipe_dir)
     packages = recipe.read_packages(files["packages"].decode())
-    return GuestPlan(suite, mirror or aptsources.host_mirror(suite, etc_apt), tuple(packages),
+    return GuestPlan(suite, mirror or aptsources.release_mirror(suite, etc_apt), tuple(packages),
                      files, cache or cache_root(), apt_files(suite, etc_apt))
 
 
@@ -184,11 +193,11 @@ def extract_boot(root: Path, out: Path) -> None:
     shutil.copyfile(boot_file(root, "initrd.img"), out / INITRD_NAME)
 
 
-def make_disk(root: Path, out: Path, runner: Runner = _quiet_run) -> None:
+def make_disk(root: Path, out: Path, runner: Runner = _quiet_run, name: str = DISK_NAME) -> None:
     """ext4 filled from the tree by mkfs itself (no loop device), then compressed qcow2."""
     raw = out / "root.ext4"
     runner(["mkfs.ext4", "-q", "-F", "-L", ROOT_LABEL, "-d", str(root), str(raw), ROOT_SIZE])
-    runner(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", str(raw), str(out / DISK_NAME)])
+    runner(["qemu-img", "convert", "-c", "-f", "raw", "-O", "qcow2", str(raw), str(out / name)])
     raw.unlink()
 
 
@@ -201,27 +210,27 @@ def build(p: GuestPlan, runner: Runner = _quiet_run) -> None:
         unpack(p, root, runner)
         customize(p, root, runner)
         extract_boot(root, out)
-        make_disk(root, out, runner)
-        _move_into_place(out, p.build_dir)
+        make_disk(root, out, runner, p.disk_name)
+        _move_into_place(out, p.build_dir, p.disk_name)
 
 
-def _move_into_place(out: Path, target: Path) -> None:
+def _move_into_place(out: Path, target: Path, disk: str = DISK_NAME) -> None:
     try:
         os.rename(out, target)
     except OSError:
         # Another build of the same recipe finished first: keep that one.
-        if not complete(target):
+        if not complete(target, disk):
             raise
 
 
-def complete(folder: Path) -> bool:
-    return all((folder / name).is_file() for name in (DISK_NAME, KERNEL_NAME, INITRD_NAME))
+def complete(folder: Path, disk: str = DISK_NAME) -> bool:
+    return all((folder / name).is_file() for name in (disk, KERNEL_NAME, INITRD_NAME))
 
 
 def publish(image: GuestImage, folder: Path) -> GuestImage:
     """Stable paths in `folder` (hard links to the cached build, copies across filesystems)."""
     folder.mkdir(parents=True, exist_ok=True)
-    published = GuestImage(folder / DISK_NAME, folder / KERNEL_NAME, folder / INITRD_NAME, image.recipe_hash)
+    published = GuestImage(folder / image.disk.name, folder / KERNEL_NAME, folder / INITRD_NAME, image.recipe_hash)
     for src, dst in ((image.disk, published.disk), (image.kernel, published.kernel), (image.initrd, published.initrd)):
         _link_or_copy(src, dst)
     (folder / "recipe.sha256").write_text(image.recipe_hash + "\n")
@@ -249,8 +258,9 @@ def prune(p: GuestPlan, keep: int = KEEP_BUILDS) -> list[Path]:
     return dropped
 
 
-def guest_folder(paths: LabPaths) -> Path:
-    return paths.work / "guest"
+def guest_folder(paths: LabPaths, suite: str = SUITE) -> Path:
+    """Where guests' images are published: .lab/guest/ for bookworm, .lab/guest/<suite>/ for another release."""
+    return paths.work / "guest" if suite == SUITE else paths.work / "guest" / suite
 
 
 def recipe_dir(paths: LabPaths) -> Path:
@@ -264,16 +274,16 @@ def declares_guest(inventory) -> bool:
 
 def ensure_guest_image(paths: LabPaths, mirror: str | None = None, log=print, *,
                        cache: Path | None = None, runner: Runner = _quiet_run,
-                       etc_apt: Path = Path("/etc/apt")) -> GuestImage:
-    """The current recipe's image at .lab/guest/, building whichever stage is out of date."""
-    p = plan(recipe_dir(paths), cache, mirror, etc_apt=etc_apt)
+                       etc_apt: Path = Path("/etc/apt"), suite: str = SUITE) -> GuestImage:
+    """The current recipe's image for Debian `suite` at guest_folder(), building whichever stage is out of date."""
+    p = plan(recipe_dir(paths), cache, mirror, suite=suite, etc_apt=etc_apt)
     started = time.monotonic()
-    if not complete(p.build_dir):
+    if not complete(p.build_dir, p.disk_name):
         _build_stages(p, runner, log)
         prune(p)
     else:
         os.utime(p.build_dir)  # recently used: pruned last
-    image = publish(p.image(), guest_folder(paths))
+    image = publish(p.image(), guest_folder(paths, suite))
     log(f"guest: ready {image.disk} (recipe {p.recipe_hash[:12]}, {time.monotonic() - started:.1f} s)")
     return image
 

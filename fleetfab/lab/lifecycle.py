@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fleetfab.inventory import InventoryError, load_inventory
 from fleetfab.lab import box, conflicts, hostkeys, keys, sshconfig
-from fleetfab.lab.machines import box_problems, docker_box, lab_machines
+from fleetfab.lab.machines import box_problems, docker_boxes, lab_machines
 from fleetfab.lab.paths import LabPaths, inventory_path
 from fleetfab.lab.proc import LabError, run
 from fleetfab.lab.sshwait import wait_for_sshd
@@ -54,7 +54,11 @@ def ensure_box(lab: Lab, mirror: str | None = None, log=print) -> bool:
     if lab.provider != "docker":
         return False
     public_key = keys.ensure_key(lab.key)
-    return box.ensure_box(box.plan(docker_box(lab.inventory.lab), lab.paths.box_recipe, lab.paths.box_cache, public_key, mirror), log)
+    built = False
+    for image, release in docker_boxes(lab.inventory).items():
+        plan = box.plan(image, lab.paths.box_recipe, lab.paths.box_cache, public_key, mirror, suite=release)
+        built |= box.ensure_box(plan, log)
+    return built
 
 
 def write_ssh_config(lab: Lab) -> Path:

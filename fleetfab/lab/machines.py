@@ -19,7 +19,16 @@ DEFAULT_PREFIX = 24
 # this name unless `lab.boxes.docker` names another; other providers' boxes
 # are downloaded by Vagrant, so only the inventory can name them.
 DOCKER = "docker"
-DOCKER_BOX = "fleetfab/lab-debian:bookworm"
+#: the Debian release a lab machine runs unless `lab.release` or its own `lab.release` says another
+DEFAULT_RELEASE = "bookworm"
+#: the releases the lab box is built for (fleetfab.release.SUPPORTED)
+RELEASES = ("bookworm", "trixie")
+DOCKER_BOX = f"fleetfab/lab-debian:{DEFAULT_RELEASE}"
+
+
+def release_box(release: str) -> str:
+    """The docker box `fab lab.up` builds for a Debian release."""
+    return f"fleetfab/lab-debian:{release}"
 
 # What a container needs to run systemd as PID 1 and what the roles need
 # inside it: NET_ADMIN and the TUN device for WireGuard (userspace
@@ -57,14 +66,30 @@ def sizing(defaults: dict, own: dict) -> dict:
     }
 
 
+def release_of(lab: dict, own: dict | None = None) -> str:
+    """The Debian release of a machine: its own `lab.release`, else the lab's, else bookworm."""
+    return (own or {}).get("release") or lab.get("release") or DEFAULT_RELEASE
+
+
 def boxes(lab: dict, own: dict | None = None) -> dict:
-    """Provider -> box: docker's own build, then `lab.boxes`, then the host's own."""
-    return {DOCKER: DOCKER_BOX, **(lab.get("boxes") or {}), **((own or {}).get("boxes") or {})}
+    """Provider -> box: docker's own build for the lab's release, then `lab.boxes`, then the host's
+    own release (its docker box), then the host's own boxes."""
+    own = own or {}
+    chosen = {DOCKER: release_box(release_of(lab)), **(lab.get("boxes") or {})}
+    if own.get("release"):
+        chosen[DOCKER] = release_box(own["release"])
+    return {**chosen, **(own.get("boxes") or {})}
 
 
 def docker_box(lab: dict) -> str:
-    """The image the docker provider's box is built as."""
+    """The image the docker provider's box is built as (for machines without a release of their own)."""
     return boxes(lab)[DOCKER]
+
+
+def docker_boxes(inventory) -> dict[str, str]:
+    """image -> Debian release: every docker box the lab's machines use, each built for its release."""
+    lab = inventory.lab or {}
+    return {boxes(lab, h.lab)[DOCKER]: release_of(lab, h.lab) for h in lab_machines(inventory)}
 
 
 def box_problems(inventory, provider: str) -> list[Problem]:
