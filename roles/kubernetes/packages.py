@@ -159,16 +159,23 @@ def _same_version(installed: str, pinned: str) -> bool:
         return False
 
 
+#: apt with no package source at all: only the given .deb files and what is installed count, so an
+#: air-gapped install never reaches for a network, and a dependency the bundle lacks is named at once
+#: (apt's --no-download refuses local .deb files: "Pathname to install is not absolute")
+NO_SOURCES = "-o Dir::Etc::SourceList=/dev/null -o Dir::Etc::SourceParts=/nonexistent"
+
+
 def bundle_install(version: Version, names, bundle: str) -> str:
     """The named packages at exactly `version` from the bundle, with every other .deb of it (their
-    dependencies: kubernetes-cni, cri-tools ...), and no download: apt resolves among those files."""
+    dependencies: kubernetes-cni, cri-tools, and Debian's that the hosts lack), and no source:
+    apt resolves among those files and what is installed."""
     b = q(bundle)
     pick = "".join(f"set -- {b}/{q(n)}_{q(str(version))}-*.deb\n"
                    f"[ -e \"$1\" ] || {{ echo {q(f'the bundle has no {n} {version}')} >&2; exit 3; }}\n"
                    "wanted=\"$wanted $1\"\n" for n in names)
     others = (f"for deb in {b}/*.deb; do case \"${{deb##*/}}\" in kubeadm_*|kubelet_*|kubectl_*) ;; "
               "*) wanted=\"$wanted $deb\" ;; esac; done\n")
-    return f"wanted=''\n{pick}{others}{APT} install --no-install-recommends --no-download $wanted\n"
+    return f"wanted=''\n{pick}{others}{APT} {NO_SOURCES} install --no-install-recommends $wanted\n"
 
 
 def install_script(version: str, names, bundle: str | None) -> str:

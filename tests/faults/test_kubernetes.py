@@ -109,3 +109,63 @@ def test_the_lab_notes_that_kubeadm_cannot_be_installed_and_fails_no_host(lab):
     assert code == 0, run.output
     for name in (h.name for h in lab.inventory.with_role("kubernetes")):
         assert any("not installed: the package source is unreachable" in n for n in document["hosts"][name]["notes"])
+
+
+# -- the package bundle: apt's own dependency resolution, with no network ------------------------------
+
+#: stand-ins made here with dpkg-deb (no Kubernetes package is reachable): the real package names and the
+#: dependency relations of the per-minor repository's packages (kubelet needs kubernetes-cni, kubeadm
+#: cri-tools); they install documentation files only, and Debian's own dependencies are left out
+STAND_INS = {
+    "kubeadm": ("1.35.9-1.1", "cri-tools (>= 1.30.0), kubelet (>= 1.35.0)"),
+    "kubelet": ("1.35.9-1.1", "kubernetes-cni (>= 1.2.0)"),
+    "kubectl": ("1.35.9-1.1", ""),
+    "kubernetes-cni": ("1.7.1-1.1", ""),
+    "cri-tools": ("1.35.0-1.1", ""),
+}
+DEBS = "/var/tmp/fleetfab-bundle-test"
+REMOVE = f"apt-mark unhold kubeadm kubelet kubectl >/dev/null 2>&1 || true; apt-get -q -y purge {' '.join(STAND_INS)} >/dev/null 2>&1 || true"
+
+
+def stand_in(folder, name: str, version: str, depends: str):
+    root = folder / f"{name}-root"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "usr" / "share" / "doc" / name).mkdir(parents=True)
+    (root / "usr" / "share" / "doc" / name / "STAND-IN").write_text("a fleetfab test stand-in, not the real package\n")
+    control = f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: fleetfab tests <tests@example.com>\n"
+    control += (f"Depends: {depends}\n" if depends else "") + "Description: stand-in for the bundle test\n"
+    (root / "DEBIAN" / "control").write_text(control)
+    deb = folder / f"{name}_{version}_all.deb"
+    subprocess.run(["dpkg-deb", "--build", "--root-owner-group", str(root), str(deb)], check=True, capture_output=True)
+    return deb
+
+
+@pytest.fixture
+def stand_in_bundle(lab, tmp_path):
+    if not shutil.which("dpkg-deb"):
+        pytest.skip("the test runner has no dpkg-deb to build the stand-in packages")
+    debs = [stand_in(tmp_path, name, version, depends) for name, (version, depends) in STAND_INS.items()]
+    lab.sh(NODE, f"{REMOVE}; rm -rf {DEBS}; mkdir -p {DEBS}")
+    for deb in debs:
+        lab.docker("cp", str(deb), f"{lab.container(NODE)}:{DEBS}/{deb.name}")
+    yield debs
+    lab.sh(NODE, f"{REMOVE}; rm -rf {DEBS}")
+    assert lab.sh(NODE, f"dpkg-query -W {' '.join(STAND_INS)} 2>/dev/null | grep -c . || true").strip() == "0"
+
+
+def test_the_bundle_install_resolves_every_dependency_from_the_bundle_with_no_download(lab, stand_in_bundle):
+    from roles.kubernetes.packages import install_script
+
+    out = lab.sh(NODE, "set -e\n" + install_script("1.35.9", ("kubeadm", "kubelet", "kubectl"), DEBS)
+                 + "dpkg-query -W -f='${Package} ${db:Status-Status} ${Version}\\n' " + " ".join(STAND_INS) + "\n")
+    found = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.split()[:1] and line.split()[0] in STAND_INS}
+    assert found == {name: ["installed", version] for name, (version, _) in STAND_INS.items()}, out
+
+
+def test_a_bundle_missing_a_dependency_stops_apt_naming_it(lab, stand_in_bundle):
+    from roles.kubernetes.packages import install_script
+
+    lab.sh(NODE, f"rm -f {DEBS}/kubernetes-cni_*.deb")
+    result = subprocess.run(["docker", "exec", "-i", lab.container(NODE), "sh", "-s"], capture_output=True, text=True,
+                            input="set -e\n" + install_script("1.35.9", ("kubeadm", "kubelet", "kubectl"), DEBS))
+    assert result.returncode != 0 and "kubernetes-cni" in result.stdout + result.stderr

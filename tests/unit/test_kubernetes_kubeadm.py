@@ -347,7 +347,7 @@ def test_the_switched_source_is_written_whole_by_a_real_shell(tmp_path):
 def test_an_upgrade_from_a_bundle_never_asks_a_repository():
     script = kubeadm.upgrade_kubeadm_script(Version.parse("1.36.4"), PackageSource("bundle"))
     assert "apt-get -q update" not in script and "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.36.4-*.deb" in script
-    assert "--no-download" in script and "sources.list.d" not in script
+    assert "Dir::Etc::SourceList=/dev/null" in script and "sources.list.d" not in script
 
 
 def test_after_a_kubelet_upgrade_the_wait_first_sees_the_new_version_then_ready():

@@ -129,7 +129,7 @@ def test_a_bundle_installs_from_the_copied_files():
     packages = KubePackages("1.35.9", bundle="/var/lib/fleetfab/kubernetes/debs")
     script = packages.fix(packages.compare(""))
     assert "/var/lib/fleetfab/kubernetes/debs/kubeadm_1.35.9-*.deb" in script and "apt-get -q update" not in script
-    assert "--no-download" in script
+    assert "Dir::Etc::SourceList=/dev/null" in script
 
 
 def test_a_bundle_install_takes_every_dependency_deb_and_only_the_pinned_version_of_the_three(tmp_path):
