@@ -293,13 +293,25 @@ class OneOf(Kind):
     kinds: tuple
     describe: str = "a value"
 
+    def check(self, value, where: Where) -> list[Problem]:
+        if self.refusal(value) is None:
+            return []
+        kind = self._closest(value)
+        return kind.check(value, where) if kind else [where.problem(self.expected(value))]
+
     def refusal(self, value) -> str | None:
-        refusals = [kind.refusal(value) for kind in self.kinds]
-        if any(why is None for why in refusals):
+        if any(kind.refusal(value) is None for kind in self.kinds):
             return None
-        # A string refused for what it holds says why; any other is simply of the wrong kind.
-        specific = [why for kind, why in zip(self.kinds, refusals) if isinstance(kind, Str) and isinstance(value, str)]
-        return specific[0] if specific else self.expected(value)
+        kind = self._closest(value)
+        return kind.refusal(value) if kind else self.expected(value)
+
+    def _closest(self, value) -> Kind | None:
+        """The kind of the value's own shape, which says best why it is refused
+        (a string's control characters, a list's one bad item at its line)."""
+        for kind in self.kinds:
+            if (isinstance(value, str) and isinstance(kind, Str)) or (isinstance(value, list) and isinstance(kind, ListOf)):
+                return kind
+        return None
 
     def accepts(self, value) -> bool:
         return self.refusal(value) is None
