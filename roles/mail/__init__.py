@@ -35,7 +35,15 @@ USERS_FILE = "/etc/dovecot/fleetfab-users"
 TLS_DIR = "/etc/fleetfab/mail"
 SELF_SIGNED = {"cert": f"{TLS_DIR}/tls.crt", "key": f"{TLS_DIR}/tls.key"}
 VMAIL = "vmail"
-MILTER_PORT = 8891
+#: OpenDKIM's socket, in Postfix's chroot (its queue directory): Postfix's
+#: daemons keep only their primary group, so the folder is group postfix,
+#: setgid so that the socket OpenDKIM makes there is group postfix too. No
+#: other account reaches it (the folder is closed to them), unlike a TCP
+#: port on localhost, where any local account could have its mail signed.
+MILTER_DIR = "/var/spool/postfix/opendkim"
+MILTER_SOCKET = f"{MILTER_DIR}/opendkim.sock"
+#: as Postfix names it: relative to its queue directory, chrooted or not
+MILTER = "unix:opendkim/opendkim.sock"
 RELOAD_POSTFIX, RELOAD_DOVECOT, RELOAD_DKIM = "reload postfix", "reload dovecot", "reload opendkim"
 #: a few parameters (inet_protocols, inet_interfaces) only take effect at a
 #: start, and Postfix's master exits on a reload that needs one: it is then
@@ -49,8 +57,8 @@ RELOAD_POSTFIX_SCRIPT = (
 #: OpenDKIM re-reads its keys and domains on a reload, but not its socket
 RELOAD_DKIM_SCRIPT = (
     "systemctl reload opendkim\n"
-    f"if ! ss -Hltn 'sport = :{MILTER_PORT}' | grep -q .; then\n"
-    f"  echo 'opendkim does not listen on port {MILTER_PORT} after its reload (a new socket needs a start): restarting it' >&2\n"
+    f"if ! ss -Hlx | grep -qF ' {MILTER_SOCKET} '; then\n"
+    f"  echo 'opendkim does not listen on {MILTER_SOCKET} after its reload (a new socket needs a start): restarting it' >&2\n"
     "  systemctl restart opendkim\nfi\n"
 )
 
@@ -169,7 +177,7 @@ class Mail(Role):
     def _main_cf(self, ctx, tls) -> str:
         ipv6 = ipaddress.ip_address(ctx.host.address).version == 6
         return ctx.template("mail/main.cf.j2", hostname=hostname(ctx.host), maps=MAPS, tls=tls, ipv6=ipv6,
-                            milter_port=MILTER_PORT, extra=ctx.settings["postfix"])
+                            milter=MILTER, extra=ctx.settings["postfix"])
 
     def _dovecot_conf(self, ctx, domains, tls) -> str:
         ipv6 = ipaddress.ip_address(ctx.host.address).version == 6
@@ -178,7 +186,8 @@ class Mail(Role):
 
     def _signer(self, ctx, domains):
         selector = ctx.export(ctx.host.name, "dkim_active").strip()
-        conf = ctx.template("mail/opendkim.conf.j2", milter_port=MILTER_PORT, domains=[d.name for d in domains],
+        yield Directory(MILTER_DIR, owner="opendkim", group="postfix", mode="2750")
+        conf = ctx.template("mail/opendkim.conf.j2", socket=f"local:{MILTER_SOCKET}", domains=[d.name for d in domains],
                             selector=selector, key_file=dkim.key_path(selector))
         yield File("/etc/opendkim.conf", conf, validate="opendkim -n -x %s", notify=RELOAD_DKIM)
 

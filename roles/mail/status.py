@@ -22,7 +22,7 @@ import dns.rdatatype
 import dns.reversename
 from cryptography import x509
 
-from roles.mail import MILTER_PORT, hostname
+from roles.mail import MILTER_SOCKET, hostname
 from roles.mail.dkim import parse_keys, txt_value
 from roles.mail.rotate import served_by
 from roles.mail.settings import REQUIRED_ALIASES, ROLE
@@ -154,10 +154,10 @@ def alias_checks(host) -> list[Check]:
 def remote_checks(remote, host) -> list[Check]:
     """What only the host itself can tell: the queue and the signer."""
     queue = remote.run("postqueue -j 2>/dev/null | wc -l", "status", "mail queue").stdout.strip()
-    signer = remote.run(f"ss -Hltn 'sport = :{MILTER_PORT}' | grep -c . || true", "status", "signer").stdout.strip()
+    signer = remote.run(f"ss -Hlx | grep -cF ' {MILTER_SOCKET} ' || true", "status", "signer").stdout.strip()
     size = int(queue or 0)
     return [Check(host.name, "queue", size < QUEUE_WARNING, f"{size} message(s)"),
-            Check(host.name, "DKIM signer", signer not in ("", "0"), f"listening on 127.0.0.1:{MILTER_PORT}" if signer not in ("", "0") else "not listening")]
+            Check(host.name, "DKIM signer", signer not in ("", "0"), f"listening on {MILTER_SOCKET}" if signer not in ("", "0") else "not listening")]
 
 
 def all_checks(inventory, host, keys, active, remote=None) -> list[Check]:

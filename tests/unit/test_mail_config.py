@@ -179,7 +179,7 @@ def test_port_25_relays_nothing_it_does_not_host(inventory):
 
 def test_every_message_passes_the_dkim_milter_and_is_kept_when_it_is_down(inventory):
     cf = main_cf(inventory)
-    assert cf["smtpd_milters"] == "inet:127.0.0.1:8891" and cf["non_smtpd_milters"] == "$smtpd_milters"
+    assert cf["smtpd_milters"] == "unix:opendkim/opendkim.sock" and cf["non_smtpd_milters"] == "$smtpd_milters"
     assert cf["milter_default_action"] == "accept"
 
 
@@ -317,7 +317,7 @@ def test_opendkim_signs_with_the_key_named_active_not_with_every_key(inventory):
 
 
 def test_opendkim_listens_where_postfix_looks_for_the_milter(inventory):
-    assert opendkim_conf(inventory)["Socket"] == "inet:8891@127.0.0.1"
+    assert opendkim_conf(inventory)["Socket"] == "local:/var/spool/postfix/opendkim/opendkim.sock"
 
 
 def test_opendkim_conf_is_checked_by_opendkim(inventory):
