@@ -290,6 +290,8 @@ def test_an_upgrade_of_one_minor_version_leaves_every_node_ready_on_it(cluster, 
     target = os.environ.get("FLEETFAB_K8S_UPGRADE_TO")
     if not target or os.environ.get("FLEETFAB_K8S_DESTRUCTIVE") != "1":
         pytest.skip("set FLEETFAB_K8S_UPGRADE_TO (the next minor's version) and FLEETFAB_K8S_DESTRUCTIVE=1 to upgrade the cluster")
+    if str(topology.version(inventory.with_role(ROLE)[0].settings(ROLE))) != target:
+        pytest.skip(f"the inventory's kubernetes.version must be {target} first: an upgrade goes to the inventory's version")
     result = fab("kubernetes.upgrade", "--to", target)
     assert result.returncode == 0, result.stdout + result.stderr
     assert {n["status"]["nodeInfo"]["kubeletVersion"] for n in nodes(cluster).values()} == {f"v{target}"}
