@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -47,8 +48,16 @@ PROC_SYS = "/proc/sys/"
 
 def proc_path(name: str) -> str:
     """Where the kernel shows a parameter: dots separate levels, and a slash
-    stands for a dot inside a level (eth0/100 is interface eth0.100), as in sysctl."""
-    return "/proc/sys/" + name.translate(str.maketrans("./", "/."))
+    stands for a dot inside a level (eth0/100 is interface eth0.100), as in sysctl.
+
+    Only a well-formed name has a path; any other is refused, so that no
+    read or write of a parameter reaches a file outside /proc/sys."""
+    if not isinstance(name, str) or re.fullmatch(SYSCTL_NAME, name) is None:
+        raise ValueError(f"{name!r} is not a kernel parameter's dotted name")
+    path = PROC_SYS + name.translate(str.maketrans("./", "/."))
+    if posixpath.normpath(path) != path or not path.startswith(PROC_SYS):
+        raise ValueError(f"{name!r} leads out of {PROC_SYS}")
+    return path
 
 
 def _line_probe(path: str, match: str) -> str:
@@ -102,6 +111,12 @@ class Sysctl(Resource):
 
     name: str
     value: str | int
+
+    def __post_init__(self):
+        super().__post_init__()
+        proc_path(self.name)  # refuses a name that is not a parameter's
+        if re.search(r"[\x00-\x1f\x7f]", str(self.value)):
+            raise ValueError(f"the value of {self.name} holds a control character: {self.value!r}")
 
     @property
     def key(self) -> str:
