@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfab.shell import q
-from roles.bind9 import acme_key_name
+from roles.bind9.acmekeys import acme_key_name
 from roles.bind9.challenges import challenge_name
 from roles.certificates import credentials_path, primary_of
 from roles.certificates.settings import combined, live
@@ -36,6 +36,12 @@ def test_private_keys_and_the_combined_file_are_roots_alone(host, spec):
         assert host.file(combined(name)).mode & 0o077 == 0, name
 
 
+def test_certbot_uses_this_hosts_own_acme_key(host, spec, inventory):
+    for cert in certificates(spec).values():
+        ini = credentials_path(primary_of(inventory, cert["names"]))
+        assert host.run(f"sed -n 's/^dns_rfc2136_name = //p' {ini}").stdout.strip() == acme_key_name(spec.name)
+
+
 def test_the_renewal_timer_is_active(host):
     assert host.service("certbot.timer").is_running and host.service("certbot.timer").is_enabled
 
@@ -46,7 +52,7 @@ def test_the_acme_key_cannot_change_any_other_record(host, spec, inventory):
     primary = primary_of(inventory, [name])
     ini = credentials_path(primary)
     secret = host.run(f"sed -n 's/^dns_rfc2136_secret = //p' {ini}").stdout.strip()
-    key = f"hmac-sha256:{acme_key_name(primary)}:{secret}"
+    key = f"hmac-sha256:{acme_key_name(spec.name)}:{secret}"
 
     def update(zone: str, line: str) -> str:
         # check-names off: the refusal must come from named, not from nsupdate itself.
@@ -64,7 +70,7 @@ def test_the_acme_key_may_write_a_challenge_token(host, spec, inventory):
     primary = primary_of(inventory, [name])
     secret = host.run(f"sed -n 's/^dns_rfc2136_secret = //p' {credentials_path(primary)}").stdout.strip()
     zone = challenge_name(name)
-    key = f"hmac-sha256:{acme_key_name(primary)}:{secret}"
+    key = f"hmac-sha256:{acme_key_name(spec.name)}:{secret}"
     add = f"server {primary.address}\nzone {zone}\nupdate add {zone}. 60 TXT fleetfab-test\nsend\n"
     delete = f"server {primary.address}\nzone {zone}\nupdate delete {zone}. TXT fleetfab-test\nsend\n"
     assert host.run(f"printf '%s' {q(add)} | nsupdate -y {q(key)}").rc == 0
