@@ -33,6 +33,7 @@ from fleetfab.shell import q
 #: shell functions; `ff_enter DIR OWNER GROUP` leaves the shell in DIR with
 #: $ff_as (empty for root, else a setpriv prefix) and $ff_dir (DIR, resolved)
 FUNCTIONS = r'''
+ff_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 ff_refuse() { echo "refusing to write $ff_target: $*" >&2; exit 3; }
 ff_root_only() {
   case "$(stat -c '%u %A' -- "$1")" in "0 d"????[!w]??[!w]?) return 0;; esac; return 1
@@ -80,7 +81,7 @@ ff_enter() {
   if ff_root_only .; then
     ff_as=
   elif ff_only_by "$2" "$3"; then
-    ff_as="setpriv --reuid=$2 --regid=$(id -g -- "$2") --init-groups --reset-env --"
+    ff_as="setpriv --reuid=$2 --regid=$(id -g -- "$2") --init-groups --reset-env -- env PATH=$ff_path"
   else
     ff_refuse "$ff_dir can be changed by $(stat -c '%U (group %G)' .), and the file would be $2's"
   fi

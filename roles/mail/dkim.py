@@ -43,7 +43,7 @@ def generate_script(selector: str) -> str:
 _GENERATE = (
     "set -e\numask 077\n"
     + enter(f"{KEY_DIR}/$sel.private", KEY_DIR, "opendkim", "opendkim")
-    + as_writer(f"umask 077; opendkim-genkey -b {BITS} -h rsa-sha256 -r -s \"$1\" -D . -d fleet && rm -f -- \"$1.txt\"",
+    + as_writer(f"umask 077; /usr/sbin/opendkim-genkey -b {BITS} -h rsa-sha256 -r -s \"$1\" -D . -d fleet && rm -f -- \"$1.txt\"",
                 '"$sel"') + "\n"
     + "[ -n \"$ff_as\" ] || chown -h opendkim:opendkim -- \"$sel.private\"\n"
 )
