@@ -22,6 +22,15 @@ from fleetfab.shell import q
 #: (ID, VERSION_ID) -> codename: the releases fleetfab is tested on
 SUPPORTED = {("debian", "12"): "bookworm", ("debian", "13"): "trixie"}
 
+#: the upstream version of a watched package each release ships: what a package
+#: not installed yet will be once a role's prepare installs it
+SHIPPED = {
+    "bookworm": {"dovecot-core": "2.3.19", "postfix": "3.7.11", "bind9": "9.18", "haproxy": "2.6", "certbot": "2.1",
+                 "containerd": "1.6.20", "openssh-server": "9.2", "systemd": "252"},
+    "trixie": {"dovecot-core": "2.4.1", "postfix": "3.10.4", "bind9": "9.20", "haproxy": "3.0", "certbot": "4.0",
+               "containerd": "1.7.24", "openssh-server": "10.0", "systemd": "257"},
+}
+
 #: packages whose installed version decides how a role renders its files
 #: (a role may add its own: Role.versions)
 WATCHED = ("dovecot-core", "postfix", "bind9", "haproxy", "certbot", "pebble", "containerd", "openssh-server",
@@ -86,6 +95,20 @@ class Release:
         """
         installed = self.upstream(name)
         return None if installed is None else compare_versions(installed, upstream) >= 0
+
+    def renders_at_least(self, name: str, upstream: str) -> bool:
+        """Is `name` at `upstream` or newer, installed or (not installed yet) as this release ships it?
+
+        A role renders a service's files before its package may be installed
+        (a first bootstrap installs it in the same run): the release decides then.
+        """
+        installed = self.at_least(name, upstream)
+        if installed is not None:
+            return installed
+        shipped = SHIPPED.get(self.codename, {}).get(name)
+        if shipped is None:
+            raise LookupError(f"{name}: not installed, and the version {self} ships is not known")
+        return compare_versions(shipped, upstream) >= 0
 
 
 def supported_names() -> str:

@@ -23,7 +23,7 @@ from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
 from roles.bind9.fleet import fleet_zones
 from roles.certificates.served import ServedCertificate
-from roles.mail import dkim, maps, mtasts
+from roles.mail import dkim, maps, mtasts, releases
 from roles.mail.checks import problems
 from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
 from roles.mail.settings import DEFAULTS, ROLE, SETTINGS
@@ -48,12 +48,17 @@ RELOAD_POSTFIX, RELOAD_DOVECOT, RELOAD_DKIM = "reload postfix", "reload dovecot"
 #: a few parameters (inet_protocols, inet_interfaces) only take effect at a
 #: start, and Postfix's master exits on a reload that needs one: it is then
 #: started, and says so
-RELOAD_POSTFIX_SCRIPT = (
-    "postfix reload\nsleep 2\n"
-    "if ! postfix status >/dev/null 2>&1; then\n"
-    "  echo 'postfix stopped after its reload (a change that needs a start): starting it' >&2\n"
-    "  systemctl restart postfix@-\nfi\n"
-)
+def reload_postfix_script(unit: str = "postfix@-") -> str:
+    """`unit`: the mail system's own unit on this host (releases.postfix_unit)."""
+    return (
+        "postfix reload\nsleep 2\n"
+        "if ! postfix status >/dev/null 2>&1; then\n"
+        "  echo 'postfix stopped after its reload (a change that needs a start): starting it' >&2\n"
+        f"  systemctl restart {unit}\nfi\n"
+    )
+
+
+RELOAD_POSTFIX_SCRIPT = reload_postfix_script()
 #: OpenDKIM re-reads its keys and domains on a reload, but not its socket
 RELOAD_DKIM_SCRIPT = (
     "systemctl reload opendkim\n"
@@ -136,8 +141,10 @@ class Mail(Role):
                    validate="doveconf -n -c %s >/dev/null", notify=RELOAD_DOVECOT)
         # The host's own exports: absent only in a plan of a host never bootstrapped.
         yield from needs_exports(lambda: self._signer(ctx, domains), "file /etc/opendkim.conf")
-        # postfix.service only starts its instance: postfix@- is the mail system.
-        for unit in ("opendkim", "dovecot", "postfix", "postfix@-"):
+        # On Debian 12 postfix.service only starts its instance, postfix@- (releases.postfix_units).
+        for unit in releases.postfix_units_off(ctx.release):
+            yield Service(unit, enabled=False, running=False)
+        for unit in ("opendkim", "dovecot", *releases.postfix_units(ctx.release)):
             yield Service(unit)
         yield from needs_exports(lambda: self._published(ctx, domains), "dkim records and ptr in the name servers")
         # A renewed certificate the services have not loaded yet is drift, fixed by their reloads.
@@ -146,7 +153,7 @@ class Mail(Role):
 
     def handlers(self, ctx):
         # Reload, never restart: a restart drops the connections in flight.
-        return {RELOAD_DKIM: RELOAD_DKIM_SCRIPT, RELOAD_DOVECOT: "doveadm reload", RELOAD_POSTFIX: RELOAD_POSTFIX_SCRIPT}
+        return {RELOAD_DKIM: RELOAD_DKIM_SCRIPT, RELOAD_DOVECOT: "doveadm reload", RELOAD_POSTFIX: reload_postfix_script(releases.postfix_unit(ctx.release))}
 
     # -- records for the fleet's zones ----------------------------------------
 
@@ -177,11 +184,12 @@ class Mail(Role):
     def _main_cf(self, ctx, tls) -> str:
         ipv6 = ipaddress.ip_address(ctx.host.address).version == 6
         return ctx.template("mail/main.cf.j2", hostname=hostname(ctx.host), maps=MAPS, tls=tls, ipv6=ipv6,
+                            by_release=releases.postfix_settings(ctx.release),
                             milter=MILTER, extra=ctx.settings["postfix"])
 
     def _dovecot_conf(self, ctx, domains, tls) -> str:
         ipv6 = ipaddress.ip_address(ctx.host.address).version == 6
-        return ctx.template("mail/dovecot.conf.j2", tls=tls, users_file=USERS_FILE, vmail=VMAIL, ipv6=ipv6,
+        return ctx.template(releases.dovecot_template(ctx.release), tls=tls, users_file=USERS_FILE, vmail=VMAIL, ipv6=ipv6,
                             vmail_home=maps.VMAIL_HOME, postmaster=f"postmaster@{domains[0].name}")
 
     def _signer(self, ctx, domains):

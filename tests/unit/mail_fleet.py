@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fleetfab.exports import ExportBook
 from fleetfab.redact import Redactor
+from fleetfab.release import Release
 from fleetfab.role import RoleContext
 
 ALICE_HASH = "{SHA512-CRYPT}$6$nUV567ObN6Kw8TYL$Srs8MsI3394Lhwen9.1rJ/b5XkFKHvfgYgphIDUY0tkbFCYe5fQcoNFF1fTtHWuSfbw9qHAhqoNNjSwBBC.aT/"
@@ -77,10 +78,15 @@ def book(exports: dict | None = None) -> ExportBook:
     return found
 
 
-def context(inventory, host: str = "mail1", exports: dict | None = None) -> RoleContext:
+#: the releases a mail host is read as (recorded from real hosts: versions as dpkg-query prints them)
+BOOKWORM = Release("debian", "12", "bookworm", {"dovecot-core": "1:2.3.19.1+dfsg1-2.1+deb12u1", "postfix": "3.7.11-0+deb12u1"})
+TRIXIE = Release("debian", "13", "trixie", {"dovecot-core": "1:2.4.1+dfsg1-6+deb13u7", "postfix": "3.10.13-0+deb13u1"})
+
+
+def context(inventory, host: str = "mail1", exports: dict | None = None, release: Release = BOOKWORM) -> RoleContext:
     """`host`'s context: mail1's for the mail role, a name server's for bind9."""
     role = "mail" if inventory.hosts[host].has_role("mail") else "bind9"
-    return RoleContext(inventory, inventory.hosts[host], role, book(exports))
+    return RoleContext(inventory, inventory.hosts[host], role, book(exports), release=release)
 
 
 def line_in(text: str, fragment: str) -> int:

@@ -24,7 +24,7 @@ from fleetfab.role import RoleContext
 from roles.controller.settings import INVENTORY as OPS_COPY
 from roles.mail import USERS_FILE, Mail
 from roles.mail.settings import HASH_SCHEMES, hash_problem
-from tests.unit.mail_fleet import ALICE_HASH, BOB_HASH, INVENTORY, book
+from tests.unit.mail_fleet import ALICE_HASH, BOB_HASH, BOOKWORM, INVENTORY, book
 
 #: a storable hash of each scheme the mail role accepts (well-formed, made up)
 SAMPLES = {
@@ -109,7 +109,7 @@ def test_a_password_hash_never_appears_in_a_dry_report_of_the_ops_hosts_inventor
 
 def test_a_password_hash_never_appears_in_a_dry_report_of_the_mail_roles_passwd_file(load):
     inventory = load(INVENTORY)
-    [users] = [r for r in Mail().resources(RoleContext(inventory, inventory.hosts["mail1"], "mail", book()))
+    [users] = [r for r in Mail().resources(RoleContext(inventory, inventory.hosts["mail1"], "mail", book(), release=BOOKWORM))
                if r.key == f"file {USERS_FILE}"]
     old = users.content.replace(digest(ALICE_HASH), digest(NEW_HASH))
     found = f"root dovecot 640\n{hashlib.sha256(old.encode()).hexdigest()}  -\n"
