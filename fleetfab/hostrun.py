@@ -14,6 +14,7 @@ from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of
 from fleetfab.remote import Remote
 from fleetfab.resources.base import REPORT
 from fleetfab.resources.blocked import Blocked
+from fleetfab.resources.unitwords import explained
 from fleetfab.report.model import APPLIED, FAILED, PLANNED, SKIPPED, ChangeRecord, HostReport
 from fleetfab.role import Export, RoleContext
 from fleetfab.session import HostLocked, HostSession, as_change
@@ -290,7 +291,8 @@ class HostRun:
                 continue
             self.fired.add(name)
             self.view.step(self.host.name, f"{role}: handler {name}")
-            result = self.remote.run(as_change(f"set -e\n{command}\n"), role, f"handler {name}")
+            # A reload that fails says why in the unit's own words (fleetfab.resources.unitwords).
+            result = self.remote.run(as_change(explained(f"set -e\n{command}\n")), role, f"handler {name}")
             self.report.handlers.append(name)
             ran = True
             if not result.ok:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fleetfab.facts import Shared
 from fleetfab.resources.base import Change, Resource, lines
 from fleetfab.resources.unitstates import PROPERTIES, UNITS
+from fleetfab.resources.unitwords import explained
 from fleetfab.shell import q
 
 #: is-enabled answers that need no `systemctl enable`
@@ -51,7 +52,8 @@ class Service(Resource):
         script += "".join(f"systemctl {step} {unit}\n" for step in change.action.split())
         if self.running:
             script += started_check(self.name)
-        return script
+        # A failed start says why in the unit's own words, not systemctl's.
+        return explained(script)
 
 
 def started_check(name: str) -> str:
@@ -64,5 +66,6 @@ def started_check(name: str) -> str:
     return (
         f"if ! systemctl is-active --quiet {unit}; then\n"
         f"  echo \"{name} is not running after start: $(systemctl show -p ActiveState -p SubState -p ConditionResult {unit} | tr '\\n' ' ')\" >&2\n"
-        f"  systemctl status --no-pager -n 5 {unit} >&2 || true\n  exit 1\nfi\n"
+        f"  systemctl status --no-pager -n 5 {unit} >&2 || true\n"
+        f"  ff_explain start {unit}\n  exit 1\nfi\n"
     )
