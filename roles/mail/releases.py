@@ -47,3 +47,10 @@ def postfix_unit(release) -> str:
 def postfix_units_off(release) -> tuple[str, ...]:
     """Units left over from Debian 12 that must not run on 13: its postfix@- would stop postfix.service."""
     return ("postfix@-",) if release.renders_at_least("postfix", "3.9") else ()
+
+
+def postfix_unit_on(codename: str) -> str:
+    """The mail system's unit on a host of release `codename` with the Postfix it ships (for checks from outside)."""
+    from fleetfab.release import Release
+
+    return postfix_unit(Release("debian", "", codename, {}))

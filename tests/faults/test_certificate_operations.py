@@ -9,6 +9,7 @@ import time
 from cryptography import x509
 
 from roles.certificates import TRUSTED_CA
+from roles.mail.releases import postfix_unit_on
 
 SERVE_WAIT = 15
 
@@ -59,11 +60,12 @@ def test_a_forced_renewal_is_served_by_postfix_and_dovecot_without_a_restart(lab
     imaps = lambda: served_serial(address, 993, "mail1.lab.test")  # noqa: E731
     submission = lambda: served_serial(address, 587, "mail1.lab.test", starttls=True)  # noqa: E731
     before = (imaps(), submission())
-    pids = (main_pid(lab, "mail1", "postfix@-"), main_pid(lab, "mail1", "dovecot"))
+    postfix = postfix_unit_on(lab.sh("mail1", ". /etc/os-release; echo $VERSION_CODENAME").strip())
+    pids = (main_pid(lab, "mail1", postfix), main_pid(lab, "mail1", "dovecot"))
     force_renewal(lab, "mail1", "mail")
     assert new_serial_within(before[0], imaps) != before[0]
     assert new_serial_within(before[1], submission) != before[1]
-    assert (main_pid(lab, "mail1", "postfix@-"), main_pid(lab, "mail1", "dovecot")) == pids
+    assert (main_pid(lab, "mail1", postfix), main_pid(lab, "mail1", "dovecot")) == pids
 
 
 def test_a_bootstrap_does_not_reissue_valid_certificates(lab):

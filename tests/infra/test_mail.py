@@ -27,6 +27,7 @@ from roles.mail import hostname
 from roles.mail.status import all_checks, ask, served_by, served_certificate, txt_text
 from roles.mail.dkim import KEYS_COMMAND, parse_keys
 from roles.mail.maps import domains_of
+from roles.mail.releases import postfix_unit_on
 from tests.infra.acme import trusting
 
 ROLE = "mail"
@@ -102,7 +103,8 @@ def submission(host: str) -> smtplib.SMTP:
 
 
 def test_mail_services_are_running_and_enabled(host):
-    for unit in ("postfix@-", "dovecot", "opendkim"):
+    # Debian 12's mail system is the instance postfix@-, Debian 13's postfix.service itself.
+    for unit in (postfix_unit_on(host.system_info.codename), "dovecot", "opendkim"):
         assert host.service(unit).is_running, unit
         assert host.service(unit).is_enabled, unit
 
