@@ -16,6 +16,7 @@ import socket
 import paramiko
 
 from fleetfab.ssh import SilentHost, UnknownHostKey
+from fleetfab.text import one_line
 
 
 class ConnectionLost(Exception):
@@ -33,6 +34,30 @@ class NotAnswering(Exception):
         super().__init__(f"host did not answer within {seconds:g} s{where}")
 
 
+class TooMuchOutput(Exception):
+    """A host sent more than fleetfab reads for one answer: it was cut off there.
+
+    Every read from a host is bounded, so one host streaming without end
+    (a huge or sparse file, a runaway command, a hostile host) costs the
+    controller at most the limit, and the other hosts are still checked.
+    """
+
+    def __init__(self, host: str, limit: int, doing: str):
+        self.host, self.limit = host, limit
+        super().__init__(f"{host} sent more than {byte_size(limit)} while {doing}: cut off at that limit")
+
+
+def byte_size(count: int) -> str:
+    """A size in the largest binary unit that keeps it whole or one decimal: 16 MiB, 1 TiB, 1.5 KiB."""
+    for unit, shift in (("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):
+        scale = 1 << shift
+        if count >= scale:
+            return f"{count / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{count} bytes"
+
+
+#: the longest error line kept from a command's output
+MESSAGE_CHARS = 2000
 #: lines that say what failed, in the words of apt, dpkg, systemd and the usual tools
 _ERROR = re.compile(r"^(E:|error|fatal|failed|cannot|can't|could not|unable|invalid|denied|permission denied|no such)"
                     r"|\b(error|failed|not found|denied|invalid|refused|cannot)\b", re.IGNORECASE)
@@ -45,7 +70,14 @@ def command_message(stderr: str, stdout: str = "", exit_code: int | None = None)
 
     The last line that reads as an error wins; failing that, the last line
     that is not a warning; a command that printed nothing gives its exit code.
+    The line is the host's text, so its control characters are written out,
+    and a line of more than MESSAGE_CHARS is shortened.
     """
+    line = one_line(_why(stderr, stdout, exit_code))
+    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS] + " [...]"
+
+
+def _why(stderr: str, stdout: str, exit_code: int | None) -> str:
     for text in (stderr, stdout):
         candidates = [line.strip() for line in text.splitlines() if line.strip()]
         errors = [line for line in candidates if _ERROR.search(line) and not _CHATTER.match(line)]
@@ -58,7 +90,11 @@ def command_message(stderr: str, stdout: str = "", exit_code: int | None = None)
 
 
 def describe_error(exc: BaseException, connect_timeout: float | None = None) -> str:
-    """One line for a failure that ended a host's run."""
+    """One line for a failure that ended a host's run (a host's words in it written out safely)."""
+    return one_line(_describe(exc, connect_timeout))
+
+
+def _describe(exc: BaseException, connect_timeout: float | None) -> str:
     if isinstance(exc, paramiko.BadHostKeyException):
         return (f"host key CHANGED for {exc.hostname}: refusing to connect, nothing was sent "
                 f"(possible man-in-the-middle; if the host was reinstalled, remove its old key from known_hosts)")

@@ -4,8 +4,8 @@ An operator logged in on a host at 3 a.m. should not need the controller to
 learn what fleetfab last did to it. Each applying run that changed the host
 appends one JSON line to /var/log/fleetfab/journal.jsonl (root's alone):
 when, who (user and machine), the inventory's file hash and git commit, and
-every change with its summary, redacted like every report. A run that
-changed nothing writes nothing. The file keeps the last KEPT lines.
+every change with its summary, redacted like every report, with a host's
+words in it written out (fleetfab.text). A run that changed nothing writes nothing. The file keeps the last KEPT lines.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from fleetfab.report.model import APPLIED
 from fleetfab.shell import q
+from fleetfab.text import one_line
 
 PATH = "/var/log/fleetfab/journal.jsonl"
 KEPT = 1000
@@ -53,8 +54,8 @@ def entry(report, purpose: str, inventory_path: Path, redact) -> dict | None:
         "who": f"{getpass.getuser()}@{socket.gethostname()}",
         "command": purpose,
         "inventory": inventory_revision(Path(inventory_path)),
-        "changes": [{"role": c.role, "resource": redact(c.change.resource), "action": c.change.action,
-                     "summary": redact(c.change.summary)} for c in applied],
+        "changes": [{"role": c.role, "resource": one_line(redact(c.change.resource)), "action": c.change.action,
+                     "summary": one_line(redact(c.change.summary))} for c in applied],
         "handlers": list(report.handlers),
         "failed": report.status == "failed",
     }

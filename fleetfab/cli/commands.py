@@ -6,6 +6,7 @@ import os
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from fleetfab.cli import exitcodes
@@ -17,6 +18,7 @@ from fleetfab.report.render import (changes_table, print_blocked, print_diffs, p
                                     summary_table)
 from fleetfab.report.views import make_view
 from fleetfab.runner import ReadOnlyInventory, RunOptions, run_fleet
+from fleetfab.text import one_line
 
 
 #: logs and cron mail are read later, in a wider window than a default terminal
@@ -212,17 +214,28 @@ def read_on(inventory: Inventory, host, script: str, label: str, what: str, err:
         finally:
             remote.close()
     except Exception as exc:
-        err.print(f"{host.name}: {describe_error(exc, inventory.ssh.connect_timeout)}", style="bold red")
+        err.print(f"{host.name}: {escape(describe_error(exc, inventory.ssh.connect_timeout))}", style="bold red")
         return None
 
 
 def history_table(host: str, entries: list[dict]) -> Table:
+    """The journal's lines as a table: the host wrote them, so every field is shown
+    as text (control characters written out, never read as markup), whatever its type."""
     table = Table(title=f"{host}: last runs that changed it (newest first)")
     for column in ("when", "who", "command", "inventory", "changes"):
         table.add_column(column)
     for e in entries:
-        inventory = e.get("inventory") or {}
-        revision = (inventory.get("git_commit") or "")[:10] or (inventory.get("sha256") or "")[:10]
-        changes = "\n".join(f"{c['role']}: {c['resource']}: {c['summary']}" for c in e.get("changes", []))
-        table.add_row(e.get("at", "?"), e.get("who", "?"), e.get("command", "?"), revision, changes or "(handlers only)")
+        e = e if isinstance(e, dict) else {}
+        inventory = e.get("inventory") if isinstance(e.get("inventory"), dict) else {}
+        revision = cell(str(inventory.get("git_commit") or inventory.get("sha256") or "")[:10])
+        changes = e.get("changes") if isinstance(e.get("changes"), list) else []
+        listed = "\n".join(f"{cell(c.get('role'))}: {cell(c.get('resource'))}: {cell(c.get('summary'))}"
+                           for c in changes if isinstance(c, dict))
+        table.add_row(cell(e.get("at", "?")), cell(e.get("who", "?")), cell(e.get("command", "?")), revision,
+                      listed or "(handlers only)")
     return table
+
+
+def cell(value) -> str:
+    """A value a host gave, as one line of table text."""
+    return escape(one_line(value if isinstance(value, str) else str(value)))

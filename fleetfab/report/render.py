@@ -1,4 +1,9 @@
-"""The end of a run, for people: the summary table and the drift table with diffs."""
+"""The end of a run, for people: the summary table and the drift table with diffs.
+
+Whatever came from a host (a diff, an error, a note, a value remembered) is
+shown through fleetfab.text: its control characters written out, never sent
+to the terminal; and through rich's `escape`, so it is never read as markup.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from fleetfab.report.model import HostReport, totals
+from fleetfab.text import one_line, printable
 
 STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "drift": "yellow", "clean": "green"}
 
@@ -41,25 +47,25 @@ def print_remembered(console: Console, reports: list[HostReport]) -> None:
     if users:
         console.print("[yellow]values taken from memory, their hosts could not be read now:[/]")
     for recalled, hosts in users.items():
-        console.print(f"  {escape(recalled.describe())}; used by {escape(', '.join(hosts))}")
+        console.print(f"  {shown(recalled.describe())}; used by {escape(', '.join(hosts))}")
 
 
 def print_blocked(console: Console, reports: list[HostReport], redact) -> None:
     """Resources held back (a value no host could give), and copies left as they were."""
     for report in reports:
         for blocked in report.blocked:
-            console.print(f"[bold red]{escape(report.host)}[/]: blocked: {escape(redact(blocked))}")
+            console.print(f"[bold red]{escape(report.host)}[/]: blocked: {shown(redact(blocked))}")
         for note in report.notes:
-            console.print(f"[yellow]{escape(report.host)}[/]: {escape(redact(note))}")
+            console.print(f"[yellow]{escape(report.host)}[/]: {shown(redact(note))}")
 
 
 def print_errors(console: Console, reports: list[HostReport], redact) -> None:
     for report in reports:
         if report.error:
-            console.print(f"[bold red]{escape(report.host)}[/]: {escape(redact(report.error))}")
+            console.print(f"[bold red]{escape(report.host)}[/]: {shown(redact(report.error))}")
         for record in report.changes:
             if record.error:
-                console.print(f"[bold red]{escape(report.host)}[/]: {escape(record.change.resource)}: {escape(redact(record.error))}")
+                console.print(f"[bold red]{escape(report.host)}[/]: {shown(record.change.resource)}: {shown(redact(record.error))}")
 
 
 def changes_table(reports: list[HostReport], redact, title: str) -> Table:
@@ -69,7 +75,7 @@ def changes_table(reports: list[HostReport], redact, title: str) -> Table:
     for report in reports:
         for record in report.changes:
             change = record.change
-            table.add_row(report.host, record.role, escape(redact(change.resource)), escape(redact(change.summary)))
+            table.add_row(report.host, record.role, shown(redact(change.resource)), shown(redact(change.summary)))
     return table
 
 
@@ -77,6 +83,11 @@ def print_diffs(console: Console, reports: list[HostReport], redact) -> None:
     for report in reports:
         for record in report.changes:
             if record.change.diff:
-                console.rule(f"{report.host}: {escape(redact(record.change.resource))}", align="left")
-                diff = redact(record.change.diff)
+                console.rule(f"{report.host}: {shown(redact(record.change.resource))}", align="left")
+                diff = printable(redact(record.change.diff))
                 console.print(escape(diff if diff.endswith("\n") else diff + "\n"), highlight=False, end="")
+
+
+def shown(text: str) -> str:
+    """One line of a host's text, safe for the terminal and for rich's markup."""
+    return escape(one_line(text))

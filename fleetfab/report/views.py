@@ -8,11 +8,14 @@ import time
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
+
+from fleetfab.text import one_line
 
 
 class PlainView:
-    """One line per step, for CI logs and cron mail."""
+    """One line per step, for CI logs and cron mail; a host's words in it written out safely."""
 
     def __init__(self, stream=None):
         self.stream = stream or sys.stdout
@@ -26,7 +29,7 @@ class PlainView:
 
     def step(self, host: str, text: str) -> None:
         with self._lock:
-            print(f"[{host}] {text}", file=self.stream, flush=True)
+            print(f"[{host}] {one_line(text)}", file=self.stream, flush=True)
 
     def finish(self, host: str, report) -> None:
         detail = f": {report.error}" if report.error else ""
@@ -69,7 +72,7 @@ class LiveView:
             self.live.update(self._table())
 
     def finish(self, host: str, report) -> None:
-        self.step(host, f"[bold]{report.status}[/bold]" + (f": {report.error}" if report.error else ""))
+        self.step(host, f"[bold]{report.status}[/bold]" + (f": {escape(one_line(report.error))}" if report.error else ""))
 
 
 def make_view(hosts: list[str], console: Console):
