@@ -1,7 +1,7 @@
 """Throwaway sshd endpoints on loopback, each standing for a separate host.
 
 Every endpoint is one `sshd -D` in its own mount namespace, where
-- /run/lock is a private tmpfs, so each has its own fleetfab host lock;
+- /run/fleetfab is a private tmpfs (0700), so each has its own fleetfab host lock;
 - the login user's ~/.bashrc is an empty file: bash reads ~/.bashrc for
   every command sshd starts, and root's on the bench machines runs
   `pyenv init` (about 0.2 s of CPU a command), which would be measured as
@@ -98,10 +98,10 @@ def login_rc_files(user: str = "root") -> list[str]:
 
 
 def namespace_script(config: Path, port: int, empty: Path, rc_files: list[str]) -> str:
-    """What runs inside `unshare --mount`: private /run/lock, empty rc files, then sshd."""
+    """What runs inside `unshare --mount`: a private lock folder, empty rc files, then sshd."""
     binds = "".join(f"mount --bind {shlex.quote(str(empty))} {shlex.quote(rc)} && " for rc in rc_files)
     return (
-        f"mount -t tmpfs fleetfab-scale /run/lock && {binds}"
+        f"mkdir -p -m 0700 /run/fleetfab && mount -t tmpfs -o mode=0700 fleetfab-scale /run/fleetfab && {binds}"
         f"exec {SSHD} -D -e -f {shlex.quote(str(config))} -o Port={port}"
     )
 

@@ -15,15 +15,21 @@ from dataclasses import dataclass
 
 import paramiko
 
-from fleetfab.errors import ConnectionLost, NotAnswering, command_message
+from fleetfab.errors import ConnectionLost, NotAnswering, TooMuchOutput, command_message
 from fleetfab.redact import Redactor
 from fleetfab.shell import q
 from fleetfab.staging import receive_command
+from fleetfab.text import one_line
 
 log = logging.getLogger("fleetfab.remote")
 
 #: bytes handed to paramiko at a time when copying a file
 SEND_CHUNK = 1 << 18
+#: bytes asked of paramiko at a time when reading a command's output
+READ_CHUNK = 1 << 16
+#: the most of one command's standard output, or standard error, that is read:
+#: a host that sends more is cut off and the command fails (see TooMuchOutput)
+MAX_OUTPUT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -80,17 +86,17 @@ class Remote:
 
         With a `timeout`, a host silent for that long fails the command.
         """
-        log.debug("%s: %s: %s", self.name, label, self.redact(what))
+        log.debug("%s: %s: %s", self.name, label, one_line(self.redact(what)))
         self.count(label)
         channel = self.open_channel("exec sh -s", what)
         channel.settimeout(timeout)
-        stderr: list[bytes] = []
-        reader = threading.Thread(target=_read_into, args=(channel.makefile_stderr("rb"), stderr), daemon=True)
+        stderr: list[tuple[bytes, bool]] = []
+        reader = threading.Thread(target=_read_into, args=(channel, stderr), daemon=True)
         reader.start()
         try:
             channel.sendall(script.encode())
             channel.shutdown_write()
-            stdout = channel.makefile("rb").read()
+            stdout, whole = read_bounded(channel.recv, channel, MAX_OUTPUT)
         except TimeoutError:
             channel.close()
             raise NotAnswering(timeout, what) from None
@@ -98,15 +104,19 @@ class Remote:
             if self.connected:
                 raise
             raise ConnectionLost(what) from None
-        code = channel.recv_exit_status()
         reader.join()
+        errors, errors_whole = stderr[0] if stderr else (b"", True)
+        if not (whole and errors_whole):
+            channel.close()
+            raise TooMuchOutput(self.name, MAX_OUTPUT, self.redact(what))
+        code = channel.recv_exit_status()
         channel.close()
         if code == -1 and not self.connected:
             # No exit status came: whatever the command printed last says nothing of why.
             raise ConnectionLost(what)
-        result = Result(code, stdout.decode(errors="replace"), b"".join(stderr).decode(errors="replace"))
+        result = Result(code, stdout.decode(errors="replace"), errors.decode(errors="replace"))
         if not result.ok:
-            log.debug("%s: %s: exit %s: %s", self.name, label, code, self.redact(result.stderr.strip()))
+            log.debug("%s: %s: exit %s: %s", self.name, label, code, one_line(self.redact(result.stderr.strip())))
         return result
 
     def send(self, local: "os.PathLike", staged: str, label: str) -> None:
@@ -146,9 +156,21 @@ class Remote:
         self.connection.close()
 
 
-def _read_into(stream, chunks: list[bytes]) -> None:
+def read_bounded(recv, channel, limit: int) -> tuple[bytes, bool]:
+    """A stream of `channel` through `recv`, to its end: (data, True); or, once the
+    host sent more than `limit` bytes, (the first `limit`, False) with the channel closed."""
+    data = bytearray()
+    while chunk := recv(READ_CHUNK):
+        data += chunk
+        if len(data) > limit:
+            channel.close()
+            return bytes(data[:limit]), False
+    return bytes(data), True
+
+
+def _read_into(channel, found: list[tuple[bytes, bool]]) -> None:
     """Standard error, read beside standard output; a timeout is reported there."""
     try:
-        chunks.append(stream.read())
+        found.append(read_bounded(channel.recv_stderr, channel, MAX_OUTPUT))
     except TimeoutError:
         pass

@@ -20,20 +20,34 @@ import os
 import socket
 import time
 
-from fleetfab.errors import ConnectionLost, NotAnswering
+from fleetfab.errors import ConnectionLost, NotAnswering, TooMuchOutput
 from fleetfab.shell import q
+from fleetfab.text import one_line
 
 #: the remote commands' logger: reads in the session are logged beside them
 log = logging.getLogger("fleetfab.remote")
 
-LOCK_FILE = "/run/lock/fleetfab.lock"
-HOLDER_FILE = "/run/lock/fleetfab.holder"
+#: the host lock's folder: /run is root's alone, so no other account can make
+#: this folder first, plant a link in it, hold its lock or write its holder
+#: line (world-writable /run/lock allowed all four)
+LOCK_DIR = "/run/fleetfab"
+LOCK_FILE = f"{LOCK_DIR}/lock"
+HOLDER_FILE = f"{LOCK_DIR}/holder"
 #: held by every change while it runs, so one left running by a run that
 #: died (its controller killed) is waited for, not raced, by the next
-CHANGE_LOCK = "/run/lock/fleetfab.change.lock"
+CHANGE_LOCK = f"{LOCK_DIR}/change.lock"
 #: how long an applying run waits for such a change to finish (within a read timeout)
 LEFTOVER_WAIT = 90
+#: how long a change waits for the change lock: the run holding the host
+#: lock is its only user, so a wait means a leftover change, as above
+CHANGE_WAIT = LEFTOVER_WAIT
 CHUNK = 65536
+#: the most one answer in the session may hold: a host that sends more is cut off
+MAX_ANSWER = 16 << 20
+#: the most read of what a refused or failing session prints after its first line
+MAX_NOTE = 4096
+#: of which the lines shown in an error, and the characters of each
+NOTE_LINES, NOTE_CHARS = 3, 300
 
 
 class HostLocked(Exception):
@@ -49,22 +63,38 @@ def holder_text(purpose: str) -> str:
     return f"{purpose} by {getpass.getuser()}@{socket.gethostname()} (pid {os.getpid()}) since {stamp}"
 
 
-def session_script(exclusive: bool, holder: str) -> str:
+def lock_dir_script(folder: str = LOCK_DIR) -> str:
+    """Make the lock folder root's alone (0700), or refuse one that is anything else.
+
+    Only root can write /run, so a folder found there with another owner or
+    mode, or a link, was made by hand or by something untrusted: the run
+    stops with what was found (answer UNSAFE) rather than lock in it.
+    """
+    folder = q(folder)
+    return (
+        f"[ -d {folder} ] || mkdir -m 0700 {folder} 2>/dev/null; "
+        f"fleetfab_dir=$(stat -c '%u %a %F' {folder} 2>&1); "
+        f"if [ \"$fleetfab_dir\" != '0 700 directory' ]; then echo UNSAFE; stat -c 'owner %U, mode %a, %F' {folder} 2>&1; exit 0; fi; "
+    )
+
+
+def session_script(exclusive: bool, holder: str, folder: str = LOCK_DIR) -> str:
     """Take the lock, say so, then run what arrives on standard input.
 
     The shell keeps descriptor 9, and with it the lock, until the channel
     closes. Refused, it answers BUSY and the holder, and never reads the
-    scripts that were sent ahead.
+    scripts that were sent ahead. Every file is in `folder`, root's alone.
     """
+    lock, holder_file, change = (q(f"{folder}/{name}") for name in ("lock", "holder", "change.lock"))
     mode = "-x" if exclusive else "-s"
-    record = f"printf '%s\\n' {q(holder)} > {HOLDER_FILE}; " if exclusive else ""
-    leftover = q(f"a change started by an earlier run is still running after {LEFTOVER_WAIT} s ({CHANGE_LOCK})")
-    wait = (f"exec 8>>{CHANGE_LOCK} || exit 4; if ! flock -w {LEFTOVER_WAIT} -x 8; then echo BUSY; echo {leftover}; exit 0; fi; "
+    record = f"printf '%s\\n' {q(holder)} > {holder_file}; " if exclusive else ""
+    leftover = q(f"a change started by an earlier run is still running after {LEFTOVER_WAIT} s ({folder}/change.lock)")
+    wait = (f"exec 8>>{change} || exit 4; if ! flock -w {LEFTOVER_WAIT} -x 8; then echo BUSY; echo {leftover}; exit 0; fi; "
             "exec 8>&-; ") if exclusive else ""
     return (
-        f"exec 9>>{LOCK_FILE} || exit 4; "
+        f"{lock_dir_script(folder)}exec 9>>{lock} || exit 4; "
         f"if flock -n {mode} 9; then {wait}{record}echo LOCKED; exec sh -s; "
-        f"else echo BUSY; cat {HOLDER_FILE} 2>/dev/null; fi"
+        f"else echo BUSY; head -c {MAX_NOTE} {holder_file} 2>/dev/null; fi"
     )
 
 
@@ -87,9 +117,14 @@ def in_one_piece(script: str, end: str) -> str:
     )
 
 
-def as_change(script: str) -> str:
-    """A change's script, holding the change lock while it runs (see CHANGE_LOCK)."""
-    return f"exec 8>>{CHANGE_LOCK} && flock -x 8 || exit 4\n{script}"
+def as_change(script: str, lock: str = CHANGE_LOCK, wait: int = CHANGE_WAIT) -> str:
+    """A change's script, holding the change lock while it runs (see CHANGE_LOCK).
+
+    The wait is bounded: a lock still held after `wait` seconds fails this
+    change with that reason, rather than leave the run waiting for ever.
+    """
+    busy = q(f"the change lock ({lock}) was still held after {wait} s")
+    return f"exec 8>>{q(lock)} && flock -w {int(wait)} -x 8 || {{ echo {busy} >&2; exit 4; }}\n{script}"
 
 
 class HostSession:
@@ -124,14 +159,17 @@ class HostSession:
             return
         if not self._sent_ahead:
             self.remote.count("lock")
-        reply = self._line().decode(errors="replace").strip()
+        reply = _note(self._line()[:NOTE_CHARS])
         if reply == "LOCKED":
             self.confirmed = True
             return
-        rest = (self._pending + self._drain()).decode(errors="replace").strip()
+        rest = _note(bytes(self._pending[:MAX_NOTE]) + self._drain())
         self.release()
         if reply == "BUSY":
             raise HostLocked(f"another fleetfab run holds the lock on this host: {rest or 'holder unknown'}")
+        if reply == "UNSAFE":
+            raise HostLocked(f"refusing to lock in {LOCK_DIR}: it must be a folder of root's alone (0700), "
+                             f"found: {rest or 'nothing'}; remove it and run again")
         raise HostLocked(f"could not take the host lock ({LOCK_FILE}): {reply or 'no answer'} {rest}".strip())
 
     def read(self, script: str, end: str, label: str) -> str:
@@ -156,6 +194,7 @@ class HostSession:
                     raise ConnectionLost(f"reading the host ({label})")
                 raise SessionLost(f"the host's shell ended before answering{note}")
             self._pending += chunk
+            self._within(MAX_ANSWER, label)
         answer = bytes(self._pending[:stop])
         del self._pending[:stop]
         return answer.decode(errors="replace")
@@ -166,21 +205,29 @@ class HostSession:
             self.channel.close()
             self.channel = None
 
+    def _within(self, limit: int, doing: str) -> None:
+        """A host that sent more than `limit` bytes for one answer is cut off."""
+        if len(self._pending) > limit:
+            self.release()
+            raise TooMuchOutput(self.remote.name, limit, doing)
+
     def _line(self) -> bytes:
         while b"\n" not in self._pending:
             chunk = self._recv()
             if not chunk:
                 break
             self._pending += chunk
+            self._within(MAX_ANSWER, "taking the host lock")
         line, _, rest = self._pending.partition(b"\n")
         self._pending = bytearray(rest)
         return bytes(line)
 
     def _drain(self) -> bytes:
+        """What a refused session printed after its answer, up to MAX_NOTE bytes."""
         data = b""
-        while chunk := self._recv():
+        while len(data) < MAX_NOTE and (chunk := self._recv()):
             data += chunk
-        return data + self._stderr()
+        return data[:MAX_NOTE] + self._stderr()
 
     def _recv(self) -> bytes:
         """The next bytes from the host; a session that waited in vain is closed."""
@@ -192,13 +239,20 @@ class HostSession:
 
     def _stderr(self) -> bytes:
         data = b""
-        while self.channel.recv_stderr_ready():
+        while len(data) < MAX_NOTE and self.channel.recv_stderr_ready():
             data += self.channel.recv_stderr(CHUNK)
-        return data
+        return data[:MAX_NOTE]
 
     def _stderr_note(self) -> str:
         text = self.remote.redact(self._stderr().decode(errors="replace").strip())
-        return f": {text.splitlines()[-1]}" if text else ""
+        return f": {_note(text.splitlines()[-1].encode())}" if text else ""
+
+
+def _note(raw: bytes) -> str:
+    """A host's few words for an error (who holds the lock, why its shell ended): its
+    first lines, each shortened, joined on one line with their control characters written out."""
+    lines = raw.decode(errors="replace").strip().splitlines()[:NOTE_LINES]
+    return "; ".join(one_line(line.strip()[:NOTE_CHARS]) for line in lines if line.strip())
 
 
 def _end_of_line(data: bytearray, line: bytes, start: int = 0) -> int:

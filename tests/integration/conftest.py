@@ -52,7 +52,7 @@ def empty_bashrc_binds(folder: Path) -> str:
 
 
 def start_sshd(folder: Path, port: int) -> subprocess.Popen:
-    """sshd in its own mount namespace, with a private /run/lock and journal, and an empty ~/.bashrc.
+    """sshd in its own mount namespace, with a private lock folder (/run/fleetfab, 0700) and journal, and an empty ~/.bashrc.
 
     Each server then stands for a separate host as far as fleetfab's host
     lock is concerned, although both share this machine's files.
@@ -66,7 +66,8 @@ def start_sshd(folder: Path, port: int) -> subprocess.Popen:
     )
     # Each "host" has its own journal too, never this machine's /var/log.
     journal = "mkdir -p /var/log/fleetfab && mount -t tmpfs fleetfab-journal /var/log/fleetfab && "
-    command = f"mount -t tmpfs fleetfab-test /run/lock && {journal}{empty_bashrc_binds(folder)}exec {SSHD} -D -e -f {config}"
+    locks = "mkdir -p -m 0700 /run/fleetfab && mount -t tmpfs -o mode=0700 fleetfab-test /run/fleetfab && "
+    command = f"{locks}{journal}{empty_bashrc_binds(folder)}exec {SSHD} -D -e -f {config}"
     log = open(folder / f"sshd.{port}.log", "w")
     return subprocess.Popen(["unshare", "--mount", "--propagation", "private", "sh", "-c", command], stderr=log)
 

@@ -69,7 +69,8 @@ def test_the_report_names_the_cpu_ratio():
 def test_the_endpoint_runs_sshd_behind_a_private_lock_folder_and_an_empty_bashrc():
     script = endpoints.namespace_script(Path("/w/sshd_config"), 20001, Path("/w/empty"), ["/root/.bashrc"])
     assert script == (
-        "mount -t tmpfs fleetfab-scale /run/lock && mount --bind /w/empty /root/.bashrc && "
+        "mkdir -p -m 0700 /run/fleetfab && mount -t tmpfs -o mode=0700 fleetfab-scale /run/fleetfab && "
+        "mount --bind /w/empty /root/.bashrc && "
         "exec /usr/sbin/sshd -D -e -f /w/sshd_config -o Port=20001"
     )
     assert "mount --bind" not in endpoints.namespace_script(Path("/c"), 1, Path("/e"), [])
