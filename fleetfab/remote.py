@@ -135,7 +135,7 @@ class Remote:
                 while chunk := source.read(SEND_CHUNK):
                     channel.sendall(chunk)
             channel.shutdown_write()
-            error = channel.makefile_stderr("rb").read()
+            error, _ = read_bounded(channel.recv_stderr, channel, MAX_OUTPUT)
             code = channel.recv_exit_status()
         except (EOFError, OSError, paramiko.SSHException):
             if self.connected:
