@@ -14,11 +14,10 @@ from fleetfab.cli.interrupt import stop_on_interrupt
 from fleetfab.inventory import InputError, Inventory, load_inventory
 from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.report.model import totals
-from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered,
+from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered, shown,
                                     summary_table)
 from fleetfab.report.views import make_view
 from fleetfab.runner import ReadOnlyInventory, RunOptions, run_fleet
-from fleetfab.text import one_line
 
 
 #: logs and cron mail are read later, in a wider window than a default terminal
@@ -227,15 +226,11 @@ def history_table(host: str, entries: list[dict]) -> Table:
     for e in entries:
         e = e if isinstance(e, dict) else {}
         inventory = e.get("inventory") if isinstance(e.get("inventory"), dict) else {}
-        revision = cell(str(inventory.get("git_commit") or inventory.get("sha256") or "")[:10])
+        revision = shown(str(inventory.get("git_commit") or inventory.get("sha256") or "")[:10])
         changes = e.get("changes") if isinstance(e.get("changes"), list) else []
-        listed = "\n".join(f"{cell(c.get('role'))}: {cell(c.get('resource'))}: {cell(c.get('summary'))}"
+        listed = "\n".join(f"{shown(c.get('role'))}: {shown(c.get('resource'))}: {shown(c.get('summary'))}"
                            for c in changes if isinstance(c, dict))
-        table.add_row(cell(e.get("at", "?")), cell(e.get("who", "?")), cell(e.get("command", "?")), revision,
+        table.add_row(shown(e.get("at", "?")), shown(e.get("who", "?")), shown(e.get("command", "?")), revision,
                       listed or "(handlers only)")
     return table
 
-
-def cell(value) -> str:
-    """A value a host gave, as one line of table text."""
-    return escape(one_line(value if isinstance(value, str) else str(value)))

@@ -88,6 +88,6 @@ def print_diffs(console: Console, reports: list[HostReport], redact) -> None:
                 console.print(escape(diff if diff.endswith("\n") else diff + "\n"), highlight=False, end="")
 
 
-def shown(text: str) -> str:
-    """One line of a host's text, safe for the terminal and for rich's markup."""
-    return escape(one_line(text))
+def shown(text) -> str:
+    """One line of a host's text (whatever its type), safe for the terminal and for rich's markup."""
+    return escape(one_line(text if isinstance(text, str) else str(text)))

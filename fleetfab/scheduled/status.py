@@ -10,10 +10,9 @@ the files came over SSH or from a local folder.
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
-from fleetfab.report.render import STATUS_STYLE
+from fleetfab.report.render import STATUS_STYLE, shown
 from fleetfab.scheduled.changes import describe
 from fleetfab.scheduled.documents import drifting, hosts
 
@@ -31,8 +30,8 @@ def run_title(document: dict) -> str:
 def resources_cell(entry: dict) -> str:
     """The drifting resources of a host, the first few by name and a count of the rest."""
     names = sorted(drifting(entry))
-    shown = ", ".join(names[:SHOWN_RESOURCES])
-    return shown + (f" and {len(names) - SHOWN_RESOURCES} more" if len(names) > SHOWN_RESOURCES else "")
+    listed = ", ".join(names[:SHOWN_RESOURCES])
+    return listed + (f" and {len(names) - SHOWN_RESOURCES} more" if len(names) > SHOWN_RESOURCES else "")
 
 
 def problem_cell(entry: dict) -> str:
@@ -49,8 +48,8 @@ def status_table(latest: dict) -> Table:
     for host, entry in sorted(hosts(latest).items()):
         status = entry.get("status", "?")
         style = STATUS_STYLE.get(status, "")
-        table.add_row(escape(host), f"[{style}]{escape(status)}[/{style}]" if style else escape(status),
-                      str(len(drifting(entry))), escape(resources_cell(entry)), escape(problem_cell(entry)))
+        table.add_row(shown(host), f"[{style}]{shown(status)}[/{style}]" if style else shown(status),
+                      str(len(drifting(entry))), shown(resources_cell(entry)), shown(problem_cell(entry)))
     return table
 
 
@@ -79,9 +78,9 @@ def print_status(console: Console, latest: dict | None, change: dict | None) -> 
         console.print("no scheduled drift report yet", style="yellow")
         return
     if latest.get("error"):
-        console.print(f"[bold red]{escape(latest['error'])}[/]")
+        console.print(f"[bold red]{shown(latest['error'])}[/]")
     # a line of its own: a table's title would wrap at the table's width
-    console.print(escape(run_title(latest)), style="bold", highlight=False)
+    console.print(shown(run_title(latest)), style="bold", highlight=False)
     console.print(status_table(latest))
     for line in change_lines(change):
-        console.print(escape(line), highlight=False)
+        console.print(shown(line), highlight=False)

@@ -139,3 +139,13 @@ def test_history_shows_a_hostile_journal_written_out_and_as_text():
     shown = rendered(lambda c: c.print(history_table("worker1", entries)))
     assert SHOWN in shown and "[red]root[/red]" in shown and "bootstrap\\x0aforged" in shown
     assert no_raw_controls(shown)
+
+
+def test_drift_status_shows_the_ops_hosts_documents_written_out():
+    from fleetfab.scheduled.status import print_status
+
+    latest = {"finished": "2026-12-02T00:00:00Z", "exit_code": 1, "error": f"check failed {EVIL}",
+              "hosts": {"worker1": {"status": "failed", "error": f"{EVIL}\n[worker2] ok", "changes": []}}}
+    shown = rendered(lambda c: print_status(c, latest, None))
+    assert f"check failed {SHOWN}" in shown and f"{SHOWN}\\x0a" in shown
+    assert no_raw_controls(shown)
