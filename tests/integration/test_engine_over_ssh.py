@@ -94,7 +94,7 @@ def test_clean_fleet_has_drift_exit_code_zero(fleet):
 
 def test_a_file_that_fails_validation_is_not_installed(fleet, tmp_path):
     run(fleet())
-    result = run(fleet(greeting="hello\nbroken"), hosts="alpha")
+    result = run(fleet(greeting="hello, changed"), hosts="alpha")
     # the rendered file still passes the grep validator; break the validator instead
     assert by_host(result)["alpha"].status in ("changed", "ok")
     before = (tmp_path / "alpha/etc/app.conf").read_text()
