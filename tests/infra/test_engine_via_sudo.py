@@ -15,6 +15,7 @@ import pytest
 from fleetfab.cli.commands import drift_exit_code
 from fleetfab.report.views import PlainView
 from fleetfab.runner import RunOptions, run_fleet
+from roles.sshd import public_line
 
 ACCOUNT = "fleetfab-sudo-check"
 
@@ -44,8 +45,17 @@ def only_base_as(inventory, name: str, key):
     the others keep their place (and names in /etc/hosts) but lose their roles.
     """
     hosts = {n: dataclasses.replace(h, roles=()) for n, h in inventory.hosts.items()}
-    hosts[name] = dataclasses.replace(inventory.hosts[name], user=ACCOUNT, roles=("base",))
+    hosts[name] = dataclasses.replace(inventory.hosts[name], user=ACCOUNT, roles=("base",),
+                                      vars=keeping_root_login(inventory, inventory.hosts[name]))
     return dataclasses.replace(inventory, ssh=dataclasses.replace(inventory.ssh, identity=key), hosts=hosts)
+
+
+def keeping_root_login(inventory, host) -> dict:
+    """The host's settings with the lab's root login key listed: logged in as another
+    account, fleetfab keeps in root's authorized_keys only the keys the inventory lists."""
+    base = dict(host.settings("base"))
+    base["root_keys"] = [*base.get("root_keys", []), public_line(inventory.ssh.identity)]
+    return {**host.vars, "base": base}
 
 
 def test_drift_through_sudo_reads_root_only_files_and_finds_no_drift(inventory, sudo_account):
