@@ -13,6 +13,7 @@ import ipaddress
 import os
 from pathlib import Path
 
+from fleetfab.inventory.jumps import declared_jumps, reach_through
 from fleetfab.inventory.merge import merge_all
 from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
 from fleetfab.inventory.sections import INVENTORY
@@ -65,6 +66,7 @@ class _Builder:
             raise InputError(self.problems)
         inventory = self._assemble(groups, hosts)
         self._check_required_settings(inventory)
+        self.problems += self._reach(inventory, guests={})[1]
         for role in self.roles.values():
             self.problems += role.check(inventory)
         if self.problems:
@@ -72,12 +74,19 @@ class _Builder:
         return self._with_gateways(inventory)
 
     def _with_gateways(self, inventory: Inventory) -> Inventory:
-        """Give each host the host it is reached through, as the roles say (a guest's VM host)."""
-        through = {name: via for role in self.roles.values() for name, via in role.gateways(inventory).items()}
+        """Give each host the host it is reached through: its jump host, or as the roles say (a guest's VM host)."""
+        guests = {name: via for role in self.roles.values() for name, via in role.gateways(inventory).items()}
+        through, problems = self._reach(inventory, guests)
+        if problems:
+            raise InputError(problems)
         for name in _reach_order(through):
             host = inventory.hosts[name]
             inventory.hosts[name] = dataclasses.replace(host, gateway=inventory.hosts[through[name]])
         return inventory
+
+    def _reach(self, inventory: Inventory, guests: dict[str, str]) -> tuple[dict[str, str], list[Problem]]:
+        jumps = declared_jumps(self.data, {name: host.groups for name, host in inventory.hosts.items()})
+        return reach_through(self.file, jumps, guests, set(inventory.hosts))
 
     def _section(self, name: str) -> dict:
         value = self.data.get(name)

@@ -12,6 +12,8 @@ LOGIN = Name(r"[A-Za-z_][A-Za-z0-9_.@-]{0,63}", "a user name")
 VM_PART = r"[a-z0-9][a-z0-9_-]*"
 
 NAMES = ListOf(Str(describe="a name"))
+#: a jump host (ssh's ProxyJump): another host of the inventory (fleetfab/inventory/jumps.py)
+JUMP = Field(Str(HOST_NAME, describe="a host name"), doc="the host SSH goes through to reach this one (a bastion); the most specific setting wins")
 #: role sections: each value is checked by its role's own settings (the loader's _check_vars)
 ROLE_SECTIONS = MapOf(Any())
 LAB_SIZE = {
@@ -29,6 +31,7 @@ SSH = Record({
     "trust_on_first_use": Field(Bool(), doc="accept unknown host keys once (labs only)"),
     "connect_timeout": Field(Int(1, 600), doc="seconds to wait for a host to accept the connection"),
     "read_timeout": Field(Int(1, 3600), doc="seconds a host may take to answer a read (probes, exports); past it, it is reported as not answering"),
+    "jump": JUMP,
 })
 
 RUN = Record({
@@ -49,6 +52,7 @@ GROUP = Record({
     "children": Field(NAMES),
     "roles": Field(NAMES),
     "vars": Field(ROLE_SECTIONS),
+    "jump": JUMP,
 })
 
 #: a guest of a VM host (roles/vmhost): the VM that this inventory host is
@@ -67,6 +71,7 @@ HOST = Record({
     "address": Field(IPAddress(), required=True),
     "user": Field(LOGIN),
     "port": Field(Port()),
+    "jump": JUMP,
     "groups": Field(NAMES),
     "roles": Field(NAMES),
     "vars": Field(ROLE_SECTIONS),

@@ -41,7 +41,7 @@ def test_unknown_host_key(problems):
             address: 198.18.0.1
             adress: 198.18.0.2
     """)
-    assert found == ["4: hosts.a.adress: unknown key 'adress' (known keys: address, groups, lab, port, roles, user, vars, vm)"]
+    assert found == ["4: hosts.a.adress: unknown key 'adress' (known keys: address, groups, jump, lab, port, roles, user, vars, vm)"]
 
 
 def test_missing_address(problems):
