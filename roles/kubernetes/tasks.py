@@ -10,6 +10,7 @@ import datetime
 import os
 from pathlib import Path
 
+from fleetfab.text import one_line, printable
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain
 from roles.kubernetes import kubeadm, planner, topology
@@ -30,14 +31,14 @@ def _operate(purpose: str, hosts: str | None, work) -> int:
     if not inventory.with_role(ROLE):
         err.print("no host of the inventory has the kubernetes role", style="bold red")
         return exitcodes.FAILED
-    operator = Operator(inventory, purpose, say=lambda text: out.print(text, markup=False, highlight=False))
+    operator = Operator(inventory, purpose, say=lambda text: out.print(printable(text), markup=False, highlight=False))
     try:
         return work(operator, inventory, selected) or exitcodes.OK
     except (Refused, StepFailed, CommandFailed, kubeadm.ParseError) as exc:
-        err.print(f"{purpose}: {operator.redact(str(exc))}", style="bold red", markup=False)
+        err.print(f"{purpose}: {one_line(operator.redact(str(exc)))}", style="bold red", markup=False)
         return exitcodes.FAILED
     except Exception as exc:  # a node that cannot be reached or locked: said in one line, like bootstrap
-        err.print(f"{purpose}: {operator.redact(describe_error(exc))}", style="bold red", markup=False)
+        err.print(f"{purpose}: {one_line(operator.redact(describe_error(exc)))}", style="bold red", markup=False)
         return exitcodes.FAILED
     finally:
         operator.close()

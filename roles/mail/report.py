@@ -7,6 +7,7 @@ needs them written there by hand. The DKIM keys are read from the mail hosts.
 
 from __future__ import annotations
 
+from fleetfab.text import one_line, printable
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain
 from fleetfab.dns import holding_zone
@@ -46,12 +47,12 @@ def print_records(selection: str | None, everything: bool = False) -> int:
             served = holding_zone(record.name, zones) is not None
             if everything or not served:
                 note = "  ; published by the fleet's name servers" if served else ""
-                out.print(record.zone_line() + note, highlight=False, soft_wrap=True)
+                out.print(printable(record.zone_line() + note), markup=False, highlight=False, soft_wrap=True)
         for note in ctx.notes:
-            err.print(f"{host.name}: {note}", style="yellow")
+            err.print(f"{host.name}: {one_line(note)}", style="yellow", markup=False)
     failed = [r for r in result.reports if r.error]
     for report in failed:
-        err.print(f"{report.host}: {report.error}", style="bold red")
+        err.print(f"{report.host}: {one_line(report.error)}", style="bold red", markup=False)
     return exitcodes.FAILED if failed else exitcodes.OK
 
 

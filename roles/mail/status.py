@@ -22,6 +22,7 @@ import dns.rdatatype
 import dns.reversename
 from cryptography import x509
 
+from fleetfab.report.render import shown
 from roles.mail import MILTER_SOCKET, hostname
 from roles.mail.dkim import parse_keys, txt_value
 from roles.mail.rotate import served_by
@@ -198,7 +199,7 @@ def status(selection: str | None, json_path: str | None = None) -> int:
     for column in ("host", "check", "", "detail"):
         table.add_column(column)
     for c in checks:
-        table.add_row(c.host, c.name, "[green]ok[/]" if c.ok else "[bold red]FAIL[/]", c.detail)
+        table.add_row(c.host, c.name, "[green]ok[/]" if c.ok else "[bold red]FAIL[/]", shown(c.detail))
     out.print(table)
     if json_path:
         with open(json_path, "w") as f:
