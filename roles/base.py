@@ -14,11 +14,11 @@ from fleetfab.role import Role, settings_problem
 from fleetfab.schema import (AbsolutePath, Bool, Field, HostName, Int, IPAddress, ListOf, MapOf, Name, OneOf, PackageName,
                              Record, Str, Url)
 from fleetfab.shell import q
-from roles import sshd
+from roles import lockout, sshd
 from roles.controller.access import drift_account
 
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-fleetfab.conf"
-SUDOERS = "/etc/sudoers.d/fleetfab-admins"
+SUDOERS = lockout.SUDOERS
 APT_PROXY = "/etc/apt/apt.conf.d/01fleetfab-proxy"
 TIMESYNCD_DROP_IN = "/etc/systemd/timesyncd.conf.d/fleetfab.conf"
 CONTAINER_OVERRIDE = "/etc/systemd/system/systemd-timesyncd.service.d/fleetfab-container.conf"
@@ -79,6 +79,7 @@ class Base(Role):
 
     def resources(self, ctx):
         s = ctx.settings
+        yield lockout.guard(ctx)
         yield Packages(("openssh-server", "sudo", "systemd-timesyncd", *s["packages"]))
         yield from self.identity(ctx)
         for admin in s["admins"]:
@@ -116,7 +117,7 @@ class Base(Role):
 
     def sudoers(self, admins: list[dict]):
         allowed = [a["name"] for a in admins if a.get("sudo", True)]
-        content = "# Managed by fleetfab.\n" + "".join(f"{name} ALL=(ALL:ALL) NOPASSWD: ALL\n" for name in allowed)
+        content = "# Managed by fleetfab.\n" + "".join(f"{lockout.sudo_rule(name)}\n" for name in allowed)
         return File(SUDOERS, content, mode="0440", validate="visudo -cf %s")
 
     def root_keys(self, ctx):
