@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from dataclasses import dataclass
 
 import pytest
 
@@ -18,6 +17,7 @@ from fleetfab import hostrun
 from fleetfab.errors import command_message
 from fleetfab.hostrun import HostRun
 from fleetfab.redact import Redactor
+from fleetfab.remote import Result
 from fleetfab.resources import Service
 from fleetfab.resources.unitwords import explained
 
@@ -84,17 +84,6 @@ def test_a_script_whose_systemctl_succeeds_prints_nothing_more(host_bin):
 
 
 # -- handlers ---------------------------------------------------------------------------
-
-
-@dataclass
-class Result:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 class LocalRemote:
