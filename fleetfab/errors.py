@@ -89,9 +89,28 @@ def _why(stderr: str, stdout: str, exit_code: int | None) -> str:
     return f"exit {exit_code}" if exit_code is not None else "failed without a message"
 
 
-def describe_error(exc: BaseException, connect_timeout: float | None = None) -> str:
-    """One line for a failure that ended a host's run (a host's words in it written out safely)."""
+def describe_error(exc: BaseException, connect_timeout: float | None = None, host=None, ssh=None) -> str:
+    """One line for a failure that ended a host's run (a host's words in it written out safely).
+
+    With the `host` and the inventory's `ssh` settings, a refused login names
+    what was tried (user, address, key) and what to fix."""
+    if host is not None and _refused_login(exc):
+        return one_line(login_refused(host, ssh))
     return one_line(_describe(exc, connect_timeout))
+
+
+def _refused_login(exc: BaseException) -> bool:
+    return isinstance(exc, paramiko.AuthenticationException) and "timeout" not in str(exc).lower()
+
+
+def login_refused(host, ssh) -> str:
+    """A refused SSH login in words the operator acts on: who, where, with which key, and what to fix."""
+    identity = getattr(ssh, "identity", None)
+    key = f"key {identity}" if identity else "no key (the inventory sets no ssh.identity)"
+    through = f" through {host.gateway.name}" if getattr(host, "gateway", None) is not None else ""
+    return (f"SSH login refused for {host.user}@{host.address} port {host.port}{through} with {key}: "
+            f"the host must list that key's public half in ~{host.user}/.ssh/authorized_keys; "
+            f"or set the login in the inventory (ssh.user and ssh.identity, or the host's own user)")
 
 
 def _describe(exc: BaseException, connect_timeout: float | None) -> str:

@@ -335,7 +335,7 @@ class HostRun:
         except StopHost:
             self.skip_pending()
         except Exception as exc:  # one host's failure must never stop the others
-            self.report.error = self.redact(describe_error(exc, self.inventory.ssh.connect_timeout))
+            self.report.error = self.redact(describe_error(exc, self.inventory.ssh.connect_timeout, self.host, self.inventory.ssh))
             self.skip_pending()
         finally:
             self.report.elapsed += time.monotonic() - started

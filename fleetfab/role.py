@@ -203,3 +203,18 @@ def settings_problem(inventory: "Inventory", host: "Host", role: str, key: str, 
     """A problem with one of a host's role settings, pinned to where it was written."""
     line = line_of(host.settings(role), key, host.line)
     return Problem(str(inventory.path), line, f"hosts.{host.name}.vars.{role}.{key}", message)
+
+
+def written_in(inventory: "Inventory", host: "Host", role: str, *keys) -> str:
+    """The layer a host's merged setting `role.keys...` came from, as a field path: 'hosts.ns1.vars',
+    'groups.dns.vars' or 'vars' (the most specific layer that writes it); the host's own when none does."""
+    layers = [(f"hosts.{host.name}.vars", host.own_vars)]
+    layers += [(f"groups.{name}.vars", inventory.groups[name].vars) for name in reversed(host.groups) if name in inventory.groups]
+    layers += [("vars", inventory.vars)]
+    for path, layer in layers:
+        value = layer.get(role) if isinstance(layer, dict) else None
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return path
+    return f"hosts.{host.name}.vars"

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from fleetfab.closest import closest
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
 
@@ -366,6 +367,14 @@ class MapOf(Kind):
         return problems
 
 
+def unknown_key(key, fields) -> str:
+    """The problem of a key no schema knows: the likely intended one first, then every known key."""
+    known = ", ".join(sorted(fields)) or "none"
+    match = closest(key, fields)
+    guess = f": did you mean {match!r}?" if match else ""
+    return f"unknown key {key!r}{guess} (known keys: {known})"
+
+
 @dataclass
 class Field:
     kind: Kind
@@ -392,8 +401,7 @@ class Record(Kind):
             at = where.child(value, key)
             spec = self.fields.get(key)
             if spec is None:
-                known = ", ".join(sorted(self.fields)) or "none"
-                problems.append(at.problem(f"unknown key {key!r} (known keys: {known})"))
+                problems.append(at.problem(unknown_key(key, self.fields)))
             else:
                 problems += spec.kind.check(item, at)
         for key, spec in self.fields.items():

@@ -170,6 +170,8 @@ class HostSession:
         if reply == "UNSAFE":
             raise HostLocked(f"refusing to lock in {LOCK_DIR}: it must be a folder of root's alone (0700), "
                              f"found: {rest or 'nothing'}; remove it and run again")
+        if SUDO_WANTS_PASSWORD in f"{reply} {rest}":
+            raise HostLocked(sudo_refused(getattr(getattr(self.remote, "connection", None), "host", None), self.remote.name))
         raise HostLocked(f"could not take the host lock ({LOCK_FILE}): {reply or 'no answer'} {rest}".strip())
 
     def read(self, script: str, end: str, label: str) -> str:
@@ -246,6 +248,19 @@ class HostSession:
     def _stderr_note(self) -> str:
         text = self.remote.redact(self._stderr().decode(errors="replace").strip())
         return f": {_note(text.splitlines()[-1].encode())}" if text else ""
+
+
+#: what `sudo -n` says when the login user's sudo rule asks for a password
+SUDO_WANTS_PASSWORD = "a password is required"
+
+
+def sudo_refused(host, name: str) -> str:
+    """The login user's sudo asks for a password: who, where, and the rule that fixes it."""
+    user = getattr(host, "user", "the login user")
+    where = f"{host.address}" if host is not None else name
+    return (f"{user} on {name} ({where}) needs sudo without a password: fleetfab runs every command as "
+            f"`sudo -n`, which never prompts; give {user} a NOPASSWD rule "
+            f"(/etc/sudoers.d/: `{user} ALL=(ALL) NOPASSWD: ALL`), or log in as root")
 
 
 def _note(raw: bytes) -> str:

@@ -213,7 +213,7 @@ def read_on(inventory: Inventory, host, script: str, label: str, what: str, err:
         finally:
             remote.close()
     except Exception as exc:
-        err.print(f"{host.name}: {escape(describe_error(exc, inventory.ssh.connect_timeout))}", style="bold red")
+        err.print(f"{host.name}: {escape(describe_error(exc, inventory.ssh.connect_timeout, host, inventory.ssh))}", style="bold red")
         return None
 
 

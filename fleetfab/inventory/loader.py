@@ -13,6 +13,7 @@ import ipaddress
 import os
 from pathlib import Path
 
+from fleetfab.closest import did_you_mean
 from fleetfab.inventory.jumps import declared_jumps, reach_through
 from fleetfab.inventory.merge import merge_all
 from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
@@ -22,6 +23,14 @@ from fleetfab.problems import InputError, Problem
 from fleetfab.schema import Where, field_label
 
 DEFAULT_PATH = "inventory/hosts.yml"
+
+
+def _where_hint(path: Path) -> str:
+    """What to do when the default inventory is not there (fleetfab run outside a clone, or no inventory yet)."""
+    if os.environ.get("FLEETFAB_INVENTORY") or str(path) != DEFAULT_PATH:
+        return ""
+    return ("; name yours with FLEETFAB_INVENTORY=PATH or fleetfab --inventory PATH "
+            "(`fleetfab init` writes a starting one)")
 
 
 def default_inventory_path() -> Path:
@@ -38,7 +47,7 @@ def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = N
     try:
         text = path.read_text()
     except OSError as exc:
-        raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}")]) from None
+        raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}{_where_hint(path)}")]) from None
     return _Builder(path, load_marked(text, str(path)), roles).build()
 
 
@@ -62,16 +71,36 @@ class _Builder:
         self._check_vars(self.data.get("vars"), "vars")
         self._check_groups(groups)
         self._check_hosts(hosts, groups)
-        if self.problems:
-            raise InputError(self.problems)
-        inventory = self._assemble(groups, hosts)
-        self._check_required_settings(inventory)
-        self.problems += self._reach(inventory, guests={})[1]
-        for role in self.roles.values():
-            self.problems += role.check(inventory)
+        inventory = self._assembled(groups, hosts)
+        if inventory is not None:
+            self._fleet_checks(inventory)
         if self.problems:
             raise InputError(self.problems)
         return self._with_gateways(inventory)
+
+    def _assembled(self, groups: dict, hosts: dict) -> Inventory | None:
+        """The merged inventory, or None when values refused above leave too little to merge."""
+        try:
+            return self._assemble(groups, hosts)
+        except Exception:
+            if not self.problems:
+                raise
+            return None
+
+    def _fleet_checks(self, inventory: Inventory) -> None:
+        """The checks of the merged inventory (required settings, jumps, each role's fleet-wide
+        rules), run even when some values were refused, so every problem is reported at once.
+        A check that trips over a refused value, or names the line of one, says nothing more:
+        that value's problem is reported."""
+        shaped, refused = not self.problems, {p.line for p in self.problems}
+        checks = [lambda: self._check_required_settings(inventory), lambda: self._reach(inventory, guests={})[1]]
+        checks += [lambda role=role: list(role.check(inventory)) for role in self.roles.values()]
+        for check in checks:
+            try:
+                self.problems += [p for p in check() or [] if p.line not in refused]
+            except Exception:
+                if shaped:
+                    raise
 
     def _with_gateways(self, inventory: Inventory) -> Inventory:
         """Give each host the host it is reached through: its jump host, or as the roles say (a guest's VM host)."""
@@ -101,7 +130,8 @@ class _Builder:
             role = self.roles.get(role_name)
             if role is None:
                 known = ", ".join(sorted(self.roles))
-                self.problem(variables, role_name, path + field_label(role_name), f"not a role (vars hold one section per role: {known})")
+                self.problem(variables, role_name, path + field_label(role_name),
+                             f"not a role{did_you_mean(role_name, self.roles)} (vars hold one section per role: {known})")
                 continue
             where = Where(self.file, line_of(variables, role_name, 0), path + field_label(role_name))
             self.problems += role.settings.check(settings, where, partial=True)
@@ -111,7 +141,7 @@ class _Builder:
             return
         for index, name in enumerate(names):
             if isinstance(name, str) and name not in known:
-                self.problem(names, index, f"{path}[{index}]", f"unknown {what} {name!r}")
+                self.problem(names, index, f"{path}[{index}]", f"unknown {what} {name!r}{did_you_mean(name, known)}")
 
     def _check_groups(self, groups: dict) -> None:
         for name, group in groups.items():
@@ -139,14 +169,12 @@ class _Builder:
             elif address is not None:
                 seen[endpoint] = name
 
-    def _check_required_settings(self, inventory: Inventory) -> None:
+    def _check_required_settings(self, inventory: Inventory) -> list[Problem]:
         """Required role settings may come from any layer, so check them merged."""
-        for host in inventory.hosts.values():
-            for name in host.roles:
-                for key, spec in self.roles[name].settings.fields.items():
-                    if spec.required and key not in host.settings(name):
-                        field = f"hosts.{host.name}.vars.{name}.{key}"
-                        self.problems.append(Problem(self.file, host.line, field, "required, and no layer sets it"))
+        return [Problem(self.file, host.line, f"hosts.{host.name}.vars.{name}.{key}", "required, and no layer sets it")
+                for host in inventory.hosts.values() for name in host.roles
+                for key, spec in self.roles[name].settings.fields.items()
+                if spec.required and key not in host.settings(name)]
 
     # -- assembly ---------------------------------------------------------
 
@@ -200,6 +228,7 @@ class _Builder:
             lab=dict(raw.get("lab") or {}),
             line=line_of(self.data["hosts"], name, 0),
             vm=raw.get("vm"),
+            own_vars=raw.get("vars") or {},
         )
 
     def _ssh(self) -> SshSettings:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fleetfab.closest import did_you_mean
 from fleetfab.problems import InputError, Problem
 
 
@@ -43,6 +44,8 @@ class Host:
     vm: dict | None = None
     #: the host SSH goes through to reach this one (a VM host, for a guest on its private network)
     gateway: "Host | None" = field(default=None, repr=False, compare=False)
+    #: the host's own `vars` as written (lines kept), to tell where a merged setting came from
+    own_vars: dict = field(default_factory=dict, repr=False, compare=False)
 
     def settings(self, role: str) -> dict:
         """This host's merged settings for one role (role defaults included)."""
@@ -101,6 +104,7 @@ class Inventory:
                 unknown.append(name)
         if unknown:
             raise SelectionError(
-                [Problem("-H", 0, name, f"neither a host nor a group of {self.path}") for name in unknown]
+                [Problem("-H", 0, name, f"neither a host nor a group of {self.path}{did_you_mean(name, [*self.hosts, *self.groups])}")
+                 for name in unknown]
             )
         return [h for h in self.hosts.values() if h.name in chosen]

@@ -10,7 +10,8 @@ import ipaddress
 
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
-from fleetfab.role import settings_problem
+from fleetfab.role import settings_problem, written_in
+from fleetfab.schema import field_label
 from roles.bind9.fleet import ROLE, fleet_zones, is_primary, reverse_zone_name, servers_by_zone
 
 
@@ -47,15 +48,17 @@ def reverse_networks(inventory, host):
 def records(inventory, zone):
     """Addresses that are addresses, and no CNAME sharing its name."""
     written = zone.spec.get("records") or []
+    # a record the schema refused (a missing field) is reported already; the others are still checked
+    whole = [(i, r) for i, r in enumerate(written) if isinstance(r, dict) and {"name", "type", "value"} <= set(r)]
     names = {}
-    for index, record in enumerate(written):
+    for index, record in whole:
         names.setdefault(str(record["name"]).lower(), []).append(str(record["type"]).upper())
         message = address_problem(record)
         if message:
             yield record_problem(inventory, zone, written, index, message)
     for name, types in names.items():
         if "CNAME" in types and len(types) > 1:
-            index = next(i for i, r in enumerate(written) if str(r["name"]).lower() == name and str(r["type"]).upper() == "CNAME")
+            index = next(i for i, r in whole if str(r["name"]).lower() == name and str(r["type"]).upper() == "CNAME")
             yield record_problem(inventory, zone, written, index, f"{name}: a CNAME cannot share its name with other records")
 
 
@@ -75,5 +78,6 @@ def address_problem(record) -> str | None:
 def record_problem(inventory, zone, written, index, message) -> Problem:
     section = "reverse" if zone.network else "zones"
     key = zone.network or zone.name
+    layer = written_in(inventory, zone.primary, ROLE, section, key, "records")
     return Problem(str(inventory.path), line_of(written, index, zone.primary.line),
-                   f"vars.{ROLE}.{section}.{key}.records[{index}]", message)
+                   f"{layer}.{ROLE}.{section}{field_label(key)}.records[{index}]", message)

@@ -52,6 +52,10 @@ def hash_problem(value) -> str | None:
     if not isinstance(value, str):
         return f"expected a password hash such as {{SHA512-CRYPT}}$6$..., got {type(value).__name__}"
     match = re.fullmatch(r"\{([A-Z0-9-]+)\}(.*)", value)
+    bare = bare_scheme(value) if not match else None
+    if bare:
+        return (f"looks like a {bare} hash missing its {{{bare}}} prefix: write it as {{{bare}}}"
+                f"{value[:3]}... (Dovecot needs the scheme named)")
     if not match:
         return ("looks like a clear-text password: give a hash, {SCHEME}hash "
                 f"({', '.join(HASH_SCHEMES)}); `fab mail.hash-password` prints one")
@@ -61,6 +65,12 @@ def hash_problem(value) -> str | None:
     if not re.fullmatch(HASH_SCHEMES[scheme], digest):
         return f"not a well-formed {{{scheme}}} hash"
     return None
+
+
+def bare_scheme(value: str) -> str | None:
+    """The scheme whose hash `value` is, written without its {SCHEME} prefix (pasted from
+    `openssl passwd -6` or a shadow file), or None."""
+    return next((scheme for scheme, shape in HASH_SCHEMES.items() if re.fullmatch(shape, value)), None)
 
 
 MAILBOX = Record({

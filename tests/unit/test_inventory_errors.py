@@ -31,7 +31,7 @@ def test_unknown_top_level_key(problems):
         hosts: {}
         hostz: {}
     """)
-    assert found == ["2: hostz: unknown key 'hostz' (known keys: groups, hosts, lab, run, ssh, vars)"]
+    assert found == ["2: hostz: unknown key 'hostz': did you mean 'hosts'? (known keys: groups, hosts, lab, run, ssh, vars)"]
 
 
 def test_unknown_host_key(problems):
@@ -41,7 +41,7 @@ def test_unknown_host_key(problems):
             address: 198.18.0.1
             adress: 198.18.0.2
     """)
-    assert found == ["4: hosts.a.adress: unknown key 'adress' (known keys: address, groups, jump, lab, port, roles, user, vars, vm)"]
+    assert found == ["4: hosts.a.adress: unknown key 'adress': did you mean 'address'? (known keys: address, groups, jump, lab, port, roles, user, vars, vm)"]
 
 
 def test_missing_address(problems):
@@ -88,7 +88,7 @@ def test_unknown_role_on_host_and_group(problems):
         hosts:
           a: {address: 198.18.0.1, groups: [g], roles: [nope]}
     """)
-    assert found == ["2: groups.g.roles[0]: unknown role 'bsae'", "4: hosts.a.roles[0]: unknown role 'nope'"]
+    assert found == ["2: groups.g.roles[0]: unknown role 'bsae' (did you mean 'base'?)", "4: hosts.a.roles[0]: unknown role 'nope'"]
 
 
 def test_reference_to_undefined_group(problems):
@@ -169,7 +169,7 @@ def test_unknown_role_setting(problems):
               base: {pakages: [curl]}
         hosts: {}
     """)
-    assert found == ["4: groups.g.vars.base.pakages: unknown key 'pakages' " + found[0].split("pakages' ", 1)[1]]
+    assert found == ["4: groups.g.vars.base.pakages: unknown key 'pakages': " + found[0].split("pakages': ", 1)[1]]
     assert "packages" in found[0]
 
 
