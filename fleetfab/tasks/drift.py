@@ -2,7 +2,7 @@
 
 from invoke import task
 
-from fabfile.fleet import _finish
+from fleetfab.tasks.fleet import _finish
 from roles.controller.status import drift_status
 
 

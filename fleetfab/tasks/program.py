@@ -1,0 +1,38 @@
+"""The `fleetfab` command: fleetfab's tasks from the installed package, run from any folder.
+
+`fab` finds a fabfile by walking up from the current folder, so it works only
+in a clone. This is Fabric's own program given fleetfab's collection and
+executor (-H selects inventory hosts and groups), plus `--inventory PATH`,
+which says what $FLEETFAB_INVENTORY says.
+"""
+
+from __future__ import annotations
+
+import os
+
+import fabric
+from fabric.config import Config
+from fabric.main import Fab
+from invoke import Argument
+
+from fleetfab.cli.executor import FleetExecutor
+
+
+class FleetProgram(Fab):
+    def core_args(self):
+        return super().core_args() + [
+            Argument(names=("inventory",), help="inventory file (default: $FLEETFAB_INVENTORY, else inventory/hosts.yml)"),
+        ]
+
+    def update_config(self):
+        inventory = self.args.inventory.value
+        if inventory:
+            os.environ["FLEETFAB_INVENTORY"] = inventory
+        super().update_config()
+
+
+def main() -> None:
+    from fleetfab.tasks import ns
+
+    FleetProgram(name="fleetfab", binary="fleetfab", namespace=ns, version=fabric,
+                 executor_class=FleetExecutor, config_class=Config).run()
