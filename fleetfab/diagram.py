@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import sys
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -114,9 +115,10 @@ def drift_states(report: dict) -> dict[str, HostDrift]:
 
 
 def load_report(path) -> dict:
-    """A JSON report from disk; ValueError, worded for the operator, if it is not one."""
+    """A JSON report from disk (`-`: standard input, `fab drift --json - | fab diagram --drift -`);
+    ValueError, worded for the operator, if it is not one."""
     try:
-        report = json.loads(Path(path).read_text())
+        report = json.loads(sys.stdin.read() if str(path) == "-" else Path(path).read_text())
     except OSError as exc:
         raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:

@@ -12,7 +12,7 @@ from rich.table import Table
 from fleetfab.cli import exitcodes
 from fleetfab.cli.interrupt import stop_on_interrupt
 from fleetfab.inventory import InputError, Inventory, load_inventory
-from fleetfab.report.jsonfile import report_document, write_report
+from fleetfab.report.jsonfile import report_document, to_stdout, write_report
 from fleetfab.report.model import totals
 from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered, shown,
                                     summary_table)
@@ -24,8 +24,9 @@ from fleetfab.runner import ReadOnlyInventory, RunOptions, run_fleet
 LOG_WIDTH = 160
 
 
-def consoles() -> tuple[Console, Console]:
-    out, err = Console(highlight=False), Console(stderr=True, highlight=False)
+def consoles(json_path=None) -> tuple[Console, Console]:
+    """(out, err); with `--json -` the JSON alone is standard output, and the tables go to standard error."""
+    out, err = Console(stderr=to_stdout(json_path), highlight=False), Console(stderr=True, highlight=False)
     for console in (out, err):
         if not console.is_terminal:
             console.width = LOG_WIDTH
@@ -54,9 +55,10 @@ def parallelism(inventory: Inventory, override: int | None) -> int:
     return override or (int(env) if env else inventory.parallel)
 
 
-def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | None, force: bool = False):
+def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | None, force: bool = False,
+                 json_path: str | None = None):
     """Load, select and run with a live view: (out, err, result), or None once bad input is explained."""
-    out, err = consoles()
+    out, err = consoles(json_path)
     loaded = load_or_explain(err, hosts)
     if loaded is None:
         return None
@@ -72,7 +74,7 @@ def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | N
 
 
 def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None, parallel: int | None = None, force: bool = False) -> int:
-    ran = run_selected(hosts, "bootstrap", apply=not dry, parallel=parallel, force=force)
+    ran = run_selected(hosts, "bootstrap", apply=not dry, parallel=parallel, force=force, json_path=json_path)
     if ran is None:
         return exitcodes.FAILED
     out, err, result = ran
@@ -125,7 +127,7 @@ def procedures_after(out: Console, hosts: list) -> int:
 
 
 def drift(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
-    ran = run_selected(hosts, "drift", apply=False, parallel=parallel)
+    ran = run_selected(hosts, "drift", apply=False, parallel=parallel, json_path=json_path)
     if ran is None:
         return exitcodes.FAILED
     out, err, result = ran

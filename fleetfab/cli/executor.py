@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from fabric.executor import Executor
 
+from fleetfab.cli.options import refuse_ignored
+
 
 class FleetExecutor(Executor):
     def expand_calls(self, calls, apply_hosts=True):
+        refuse_ignored(self.core[0].args)
         selection = self.core[0].args.hosts.value
         self.config.load_overrides({"fleetfab": {"hosts": selection}}, merge=True)
         return super().expand_calls(calls, apply_hosts=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -20,8 +21,20 @@ def report_document(command: str, reports: list[HostReport], redact, exit_code: 
     }
 
 
+#: the path that means standard output (as in most command-line tools): `--json -`
+STDOUT = "-"
+
+
+def to_stdout(path) -> bool:
+    return path is not None and str(path) == STDOUT
+
+
 def write_report(path: str | os.PathLike, document: dict) -> None:
-    """Write atomically, so a scheduler never reads half a report."""
+    """Write atomically, so a scheduler never reads half a report; `-` is standard output."""
+    if to_stdout(path):
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+        sys.stdout.flush()
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.partial")

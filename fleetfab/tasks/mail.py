@@ -10,12 +10,12 @@ def _finish(code: int) -> None:
         raise Exit(code=code)
 
 
-@task(name="hash-password")
-def hash_password(c):
+@task(name="hash-password", help={"stdin": "read the password from standard input (its first line), for scripts"})
+def hash_password(c, stdin=False):
     """Read a password (twice, not echoed) and print its {SHA512-CRYPT} hash for the inventory."""
-    from roles.mail.passwords import hash_from_terminal
+    from roles.mail.passwords import hash_from_stdin, hash_from_terminal
 
-    _finish(hash_from_terminal())
+    _finish(hash_from_stdin() if stdin else hash_from_terminal())
 
 
 @task(help={"all": "also the records the fleet's own name servers already publish"})

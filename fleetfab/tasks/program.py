@@ -16,6 +16,7 @@ from fabric.main import Fab
 from invoke import Argument
 
 from fleetfab.cli.executor import FleetExecutor
+from fleetfab.cli.options import refuse_ignored
 
 
 class FleetProgram(Fab):
@@ -25,6 +26,7 @@ class FleetProgram(Fab):
         ]
 
     def update_config(self):
+        refuse_ignored(self.args)  # before Fabric reads -S or -i
         inventory = self.args.inventory.value
         if inventory:
             os.environ["FLEETFAB_INVENTORY"] = inventory

@@ -7,12 +7,14 @@ printed), so a scheduler can run `kubernetes.certs` as a check.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from pathlib import Path
 
 from fleetfab.text import one_line, printable
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain
+from fleetfab.report.jsonfile import write_report
 from roles.kubernetes import kubeadm, planner, topology
 from fleetfab.errors import describe_error
 from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed, dumps, json_safe
@@ -21,9 +23,9 @@ from roles.kubernetes.settings import ROLE
 from roles.kubernetes.versions import Version
 
 
-def _operate(purpose: str, hosts: str | None, work) -> int:
+def _operate(purpose: str, hosts: str | None, work, json_path: str | None = None) -> int:
     """Run `work(operator, inventory, selected)`, turning refusals and failures into an exit code."""
-    out, err = consoles()
+    out, err = consoles(json_path)
     loaded = load_or_explain(err, hosts)
     if loaded is None:
         return exitcodes.FAILED
@@ -108,9 +110,9 @@ def certs(hosts: str | None, json_path: str | None = None) -> int:
             code = exitcodes.DRIFT if kubeadm.certificate_warnings(found, now, margin) else code
             document[node.name] = json_safe(found)
         if json_path:
-            Path(json_path).write_text(dumps(document))
+            write_report(json_path, json.loads(dumps(document)))
         return code
-    return _operate("kubernetes.certs", hosts, work)
+    return _operate("kubernetes.certs", hosts, work, json_path)
 
 
 def certificate_lines(node: str, found, now, margin: int) -> list[str]:

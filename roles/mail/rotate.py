@@ -163,7 +163,7 @@ class Rotation:
 
 
 def rotate_dkim(hosts: str | None, parallel: int | None = None, json_path: str | None = None) -> int:
-    out, err = consoles()
+    out, err = consoles(json_path)
     loaded = load_or_explain(err, hosts)
     if loaded is None:
         return exitcodes.FAILED

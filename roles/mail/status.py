@@ -168,18 +168,17 @@ def all_checks(inventory, host, keys, active, remote=None) -> list[Check]:
 
 
 def status(selection: str | None, json_path: str | None = None) -> int:
-    import json
-
     from rich.table import Table
 
     from fleetfab.cli import exitcodes
     from fleetfab.cli.commands import consoles, load_or_explain
     from fleetfab.redact import Redactor
     from fleetfab.remote import Remote
+    from fleetfab.report.jsonfile import write_report
     from fleetfab.ssh import connect
     from roles.mail.report import read_exports
 
-    out, err = consoles()
+    out, err = consoles(json_path)
     loaded = load_or_explain(err, selection)
     if loaded is None:
         return exitcodes.FAILED
@@ -202,8 +201,7 @@ def status(selection: str | None, json_path: str | None = None) -> int:
         table.add_row(c.host, c.name, "[green]ok[/]" if c.ok else "[bold red]FAIL[/]", shown(c.detail))
     out.print(table)
     if json_path:
-        with open(json_path, "w") as f:
-            json.dump([asdict(c) for c in checks], f, indent=2)
+        write_report(json_path, [asdict(c) for c in checks])
     return exitcodes.OK if all(c.ok for c in checks) else exitcodes.FAILED
 
 

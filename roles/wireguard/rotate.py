@@ -40,7 +40,7 @@ def rotation_roles(inventory, targets: frozenset[str]) -> dict:
 
 
 def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
-    out, err = consoles()
+    out, err = consoles(json_path)
     if not hosts:
         err.print("wireguard.rotate needs -H: the hosts whose keys to replace", style="bold red")
         return exitcodes.FAILED
