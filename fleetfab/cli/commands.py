@@ -82,7 +82,7 @@ def bootstrap(hosts: str | None, dry: bool = False, json_path: str | None = None
     if dry:
         out.print(changes_table(reports, redact, "plan (nothing was changed)"))
         print_diffs(out, reports, redact)
-    out.print(summary_table(reports, "bootstrap (dry run)" if dry else "bootstrap"))
+    out.print(summary_table(reports, "bootstrap (dry run: nothing was changed)" if dry else "bootstrap", dry=dry))
     print_remembered(out, reports)
     print_blocked(err, reports, redact)
     print_errors(err, reports, redact)

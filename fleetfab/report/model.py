@@ -9,6 +9,8 @@ from fleetfab.resources.base import Change
 PLANNED, APPLIED, FAILED = "planned", "applied", "failed"
 #: a change a run meant to apply but did not reach, because an earlier one failed
 SKIPPED = "skipped"
+#: a host's status, for people, when changes were found but not applied
+WOULD_CHANGE = "would change"
 
 
 @dataclass
@@ -68,6 +70,20 @@ class HostReport:
         if self.error or self.has_failed_change or self.blocked:
             return "failed"
         return "changed" if self.changes else "ok"
+
+    @property
+    def label(self) -> str:
+        """The status in words for people: 'would change' where changes were found and none applied
+        (a dry run, a drift), so a plan never reads as done. The JSON keeps `status`."""
+        if self.status == "changed" and not any(c.status == APPLIED for c in self.changes):
+            return WOULD_CHANGE
+        return self.status
+
+    @property
+    def counts(self) -> str:
+        """'changed 2, unchanged 14, failed 0', or 'would change 2, ...' for a plan."""
+        changed = WOULD_CHANGE if self.label == WOULD_CHANGE else "changed"
+        return f"{changed} {self.changed}, unchanged {self.unchanged}, failed {self.failed}"
 
     def as_dict(self, redact) -> dict:
         return {

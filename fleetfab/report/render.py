@@ -14,22 +14,24 @@ from rich.table import Table
 from fleetfab.report.model import HostReport, totals
 from fleetfab.text import one_line, printable
 
-STATUS_STYLE = {"ok": "green", "changed": "yellow", "failed": "bold red", "drift": "yellow", "clean": "green"}
+STATUS_STYLE = {"ok": "green", "changed": "yellow", "would change": "yellow", "failed": "bold red", "drift": "yellow",
+                "clean": "green"}
 
 
-def summary_table(reports: list[HostReport], title: str) -> Table:
+def summary_table(reports: list[HostReport], title: str, dry: bool = False) -> Table:
+    """Per host: status and counts. `dry`: nothing was applied, so the count is of what would change."""
     skipped = any(r.skipped for r in reports)
     remembered = any(r.recalled for r in reports)
-    columns = (["host", "status", "changed", "unchanged", "failed"] + (["skipped"] if skipped else [])
+    columns = (["host", "status", "would change" if dry else "changed", "unchanged", "failed"] + (["skipped"] if skipped else [])
                + (["from memory"] if remembered else []) + ["time"])
     table = Table(title=title)
     for column in columns:
         table.add_column(column, justify="right" if column not in ("host", "status") else "left")
     for report in reports:
-        style = STATUS_STYLE.get(report.status, "")
+        style = STATUS_STYLE.get(report.label, "")
         counts = ([report.changed, report.unchanged, report.failed] + ([report.skipped] if skipped else [])
                   + ([len(report.recalled)] if remembered else []))
-        table.add_row(report.host, f"[{style}]{report.status}[/{style}]", *map(str, counts), f"{report.elapsed:.1f}s")
+        table.add_row(report.host, f"[{style}]{report.label}[/{style}]", *map(str, counts), f"{report.elapsed:.1f}s")
     total = totals(reports)
     table.add_section()
     counts = ([total["changed"], total["unchanged"], total["failed"]] + ([total["skipped"]] if skipped else [])

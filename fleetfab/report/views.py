@@ -33,7 +33,7 @@ class PlainView:
 
     def finish(self, host: str, report) -> None:
         detail = f": {report.error}" if report.error else ""
-        self.step(host, f"{report.status} (changed {report.changed}, unchanged {report.unchanged}, failed {report.failed}){detail}")
+        self.step(host, f"{report.label} ({report.counts}){detail}")
         for recalled in report.recalled:
             self.step(host, f"from memory: {recalled.describe()}")
         for blocked in report.blocked:
@@ -72,7 +72,7 @@ class LiveView:
             self.live.update(self._table())
 
     def finish(self, host: str, report) -> None:
-        self.step(host, f"[bold]{report.status}[/bold]" + (f": {escape(one_line(report.error))}" if report.error else ""))
+        self.step(host, f"[bold]{report.label}[/bold]" + (f": {escape(one_line(report.error))}" if report.error else ""))
 
 
 def make_view(hosts: list[str], console: Console):
