@@ -168,17 +168,30 @@ class LivePeers(Resource):
 
 
 def peer_differences(desired: tuple[Peer, ...], live: dict[str, LivePeer]) -> list[str]:
-    """What differs, peer by peer, named by host where the peer is known."""
+    """What differs, peer by peer, named by host where the peer is known, in words of what the
+    sync does: a running peer of another key on a member's mesh addresses is that member's old
+    key (a rotation), said as the key it takes ('peer worker1 key nak6U2xq… -> 4dTqyH1M…')."""
+    wanted = {p.public_key for p in desired}
+    strangers = {key: peer for key, peer in live.items() if key not in wanted}
     problems = []
     for peer in desired:
         found = live.get(peer.public_key)
-        if found is None:
-            problems.append(f"peer {peer.name} missing")
-        else:
+        if found is not None:
             problems += [f"peer {peer.name} {what}" for what in _peer_changes(peer, found)]
-    wanted = {p.public_key for p in desired}
-    problems += [f"unexpected peer {key}" for key in live if key not in wanted]
+            continue
+        old = next((key for key, p in strangers.items() if p.allowed_ips == tuple(sorted(peer.allowed_ips))), None)
+        if old is not None:
+            del strangers[old]
+            problems.append(f"peer {peer.name} key {short_key(old)} -> {short_key(peer.public_key)}")
+        else:
+            problems.append(f"peer {peer.name} to be added")
+    problems += [f"peer {short_key(key)} is no mesh member: to be removed" for key in strangers]
     return problems
+
+
+def short_key(key: str) -> str:
+    """A public key's first characters, enough to tell keys apart in a table."""
+    return key[:8] + "…" if len(key) > 9 else key
 
 
 def _peer_changes(peer: Peer, live: LivePeer) -> list[str]:

@@ -39,6 +39,25 @@ def rotation_roles(inventory, targets: frozenset[str]) -> dict:
     return procedure_roles(inventory, **{ROLE: Rotating(targets)})
 
 
+def rotated_lines(exports, targets: list[str], members: int) -> list[str]:
+    """What the rotation did, host by host, in plain words with the new public key (public, so
+    printed whole: other tools and people may need it). A key not read in this run is not claimed."""
+    from fleetfab.exports import MissingExport
+
+    lines = []
+    for name in targets:
+        try:
+            key, recalled = exports.lookup(name, ROLE, "public_key") if exports is not None else (None, True)
+        except MissingExport:
+            key, recalled = None, True
+        if key and recalled is None:
+            lines.append(f"{name}: new WireGuard key pair; its public key is now {key} "
+                         f"(the {members} mesh members converged above list it in place of the old one)")
+        else:
+            lines.append(f"{name}: its new public key could not be read in this run; `fab -H {name} drift` shows it")
+    return lines
+
+
 def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None = None) -> int:
     out, err = consoles(json_path)
     if not hosts:
@@ -57,6 +76,8 @@ def rotate(hosts: str | None, json_path: str | None = None, parallel: int | None
     result, code = procedure(inventory, mesh, "wireguard.rotate", rotation_roles(inventory, targets), out, err,
                              title=f"wireguard.rotate {', '.join(sorted(targets))}", parallel=parallel)
     reports, redact = result.reports, result.redact
+    for line in rotated_lines(result.exports, sorted(targets), len(mesh)):
+        out.print(line, markup=False, highlight=False)
     if code:
         err.print("some members did not take the new keys: their tunnels to the rotated hosts stay down "
                   "until `fab -H nodes bootstrap` reaches them.", style="bold red")

@@ -49,14 +49,21 @@ def test_a_converged_interface_shows_no_drift(alpha):
 def test_a_peer_added_by_hand_is_drift(alpha):
     _, peers = alpha
     rows = peer_rows(peers) | {STRANGER: f"{STRANGER}\t(none)\t100.64.0.99/32\toff"}
-    assert summary(peers, probe_output(rows)) == f"unexpected peer {STRANGER}"
+    assert summary(peers, probe_output(rows)) == "peer SSSSSSSS… is no mesh member: to be removed"
 
 
 def test_a_missing_peer_is_drift_named_by_host(alpha):
     _, peers = alpha
     rows = peer_rows(peers)
     del rows[B]
-    assert summary(peers, probe_output(rows)) == "peer bravo missing"
+    assert summary(peers, probe_output(rows)) == "peer bravo to be added"
+
+
+def test_a_peer_running_an_old_key_on_its_addresses_is_said_as_its_new_key(alpha):
+    _, peers = alpha
+    rows = peer_rows(peers)
+    rows[STRANGER] = rows.pop(B).replace(B, STRANGER)
+    assert summary(peers, probe_output(rows)) == f"peer bravo key SSSSSSSS… -> {B[:8]}…"
 
 
 def test_a_changed_endpoint_is_drift(alpha):

@@ -42,3 +42,25 @@ def test_every_other_role_stands_idle_during_a_rotation(tmp_path):
     base = rotation_roles(inventory, frozenset({"alpha"}))["base"]
     assert isinstance(base, Idle) and base.name == "base"
     assert list(base.resources(context(inventory, "alpha"))) == []
+
+
+def test_a_rotation_says_what_changed_with_the_new_public_key():
+    from fleetfab.exports import ExportBook
+    from fleetfab.redact import Redactor
+    from roles.wireguard.rotate import rotated_lines
+
+    book = ExportBook(Redactor())
+    new = "4dTqyH1MxGv0p0kJ2h2m3XQm9eW5c3YpXyq0kq9oQ3A="
+    book.put("alpha", "wireguard", "public_key", new)
+    [line] = rotated_lines(book, ["alpha"], 3)
+    assert line.startswith(f"alpha: new WireGuard key pair; its public key is now {new}")
+    assert "missing" not in line and "unexpected" not in line
+
+
+def test_a_rotation_whose_new_key_was_not_read_does_not_claim_one():
+    from fleetfab.exports import ExportBook
+    from fleetfab.redact import Redactor
+    from roles.wireguard.rotate import rotated_lines
+
+    [line] = rotated_lines(ExportBook(Redactor()), ["alpha"], 3)
+    assert line == "alpha: its new public key could not be read in this run; `fab -H alpha drift` shows it"
