@@ -29,19 +29,35 @@ KEPT = 1000
 
 @functools.lru_cache(maxsize=None)
 def inventory_revision(path: Path) -> dict:
-    """The inventory file's hash, and the git commit of its work tree when it has one."""
+    """The inventory file's hash, the git commit of its work tree when it has one, and whether
+    the file itself is that commit's (`git_state`): a commit says nothing of a file that is
+    untracked or modified."""
     path = Path(path)
     try:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         digest = None
-    commit = None
+    commit = _git(path, "rev-parse", "HEAD")
+    state = file_state(_git(path, "status", "--porcelain", "--ignored", "--", path.name)) if commit else None
+    return {"path": str(path), "sha256": digest, "git_commit": commit, "git_state": state}
+
+
+def _git(path: Path, *args) -> str | None:
+    """git's output in the file's folder, or None (no git, not a work tree)."""
     try:
-        done = subprocess.run(["git", "-C", str(path.parent), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-        commit = done.stdout.strip() or None if done.returncode == 0 else None
+        done = subprocess.run(["git", "-C", str(path.parent), *args], capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
-        pass
-    return {"path": str(path), "sha256": digest, "git_commit": commit}
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def file_state(porcelain: str | None) -> str | None:
+    """'committed', 'modified', 'untracked' or 'ignored', from `git status --porcelain --ignored` of one file."""
+    if porcelain is None:
+        return None
+    if not porcelain:
+        return "committed"
+    return {"??": "untracked", "!!": "ignored"}.get(porcelain[:2], "modified")
 
 
 def entry(report, purpose: str, inventory_path: Path, redact) -> dict | None:

@@ -219,6 +219,22 @@ def read_on(inventory: Inventory, host, script: str, label: str, what: str, err:
         return None
 
 
+def inventory_lines(revision: dict) -> list[str]:
+    """Which inventory a run used: its path, its digest, and whether the file was committed
+    (a commit names a file's content only when the file is that commit's)."""
+    lines = [str(revision.get("path") or "?"), f"sha256 {str(revision.get('sha256') or '?')[:12]}"]
+    commit, state = str(revision.get("git_commit") or "")[:10], revision.get("git_state")
+    if not commit:
+        lines.append("not in git")
+    elif state == "committed":
+        lines.append(f"committed in {commit}")
+    elif state:
+        lines.append(f"not committed ({state}; repository at {commit})")
+    else:
+        lines.append(f"repository at {commit} (file state not recorded)")
+    return lines
+
+
 def history_table(host: str, entries: list[dict]) -> Table:
     """The journal's lines as a table: the host wrote them, so every field is shown
     as text (control characters written out, never read as markup), whatever its type."""
@@ -228,7 +244,7 @@ def history_table(host: str, entries: list[dict]) -> Table:
     for e in entries:
         e = e if isinstance(e, dict) else {}
         inventory = e.get("inventory") if isinstance(e.get("inventory"), dict) else {}
-        revision = shown(str(inventory.get("git_commit") or inventory.get("sha256") or "")[:10])
+        revision = "\n".join(shown(line) for line in inventory_lines(inventory))
         changes = e.get("changes") if isinstance(e.get("changes"), list) else []
         listed = "\n".join(f"{shown(c.get('role'))}: {shown(c.get('resource'))}: {shown(c.get('summary'))}"
                            for c in changes if isinstance(c, dict))
