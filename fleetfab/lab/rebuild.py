@@ -1,4 +1,4 @@
-"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults, security; each stage timed.
+"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults, security, first contact; each stage timed.
 
 The second bootstrap is the convergence proof: it must change nothing. A
 failed stage stops the rebuild, since every later stage depends on it.
@@ -99,6 +99,12 @@ def security(lab: Lab) -> None:
     _checked([sys.executable, "-m", "pytest", "tests/security", "--inventory", str(lab.inventory_file)], lab)
 
 
+def first_contact(lab: Lab) -> None:
+    """An operator's own fleet from zero: the wheel installed outside the clone, host keys confirmed,
+    root then the admin account, through a jump host, the lockout guard (tests/firstcontact)."""
+    _checked([sys.executable, "-m", "pytest", "tests/firstcontact", "--inventory", str(lab.inventory_file)], lab)
+
+
 def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]:
     stages = [
         ("destroy", lambda: lifecycle.destroy(lab)),
@@ -108,6 +114,7 @@ def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]
         ("testinfra", lambda: testinfra(lab)),
         ("faults", lambda: faults(lab)),
         ("security", lambda: security(lab)),
+        ("first contact", lambda: first_contact(lab)),
     ]
     results = run_stages(stages, log)
     log(summary(results))

@@ -1,0 +1,150 @@
+"""An operator's own fleet from zero, as the README's "Your own fleet" tells it, against lab machines.
+
+fleetfab is installed from a wheel built from this checkout into a fresh
+virtualenv in a temporary folder, and run from there (`fleetfab
+--inventory hosts.yml`), never from the clone. Its dependencies come from a
+local wheel cache, filled once per set of pinned versions
+(~/.cache/fleetfab/firstcontact/), so a run installs offline. The lab
+machines used (edge1 as the jump host, worker2 and ns2 behind it) are
+converged back to the lab's own inventory at the end, with root's lab key
+put back through the lab's console (docker exec) first, as an operator
+locked out would. `--inventory` names the lab inventory (default:
+$FLEETFAB_INVENTORY, else inventory/lab.yml).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fleetfab.lab.paths import inventory_path
+from tests.faults.conftest import FaultLab
+
+#: the jump host, and the hosts reached through it
+JUMP, BEHIND = "edge1", ("worker2", "ns2")
+MACHINES = (JUMP, *BEHIND)
+#: the admin account fleetfab switches to: the lab's own, so converging back rewrites only its keys
+ADMIN = "ops"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pytest_addoption(parser):
+    parser.getgroup("fleetfab").addoption(
+        "--inventory", default=None,
+        help="lab inventory (default: $FLEETFAB_INVENTORY, else inventory/lab.yml)")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.firstcontact)
+
+
+def run(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=600, **kwargs)
+
+
+def checked(*args, **kwargs) -> subprocess.CompletedProcess:
+    done = run(*args, **kwargs)
+    assert done.returncode == 0, f"{' '.join(map(str, args))}: {done.stdout}{done.stderr}"
+    return done
+
+
+def dependency_pins() -> list[str]:
+    from roles.controller.software import HostPython
+    from roles.controller.wheelhouse import runtime_pins
+
+    python = HostPython(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
+    return runtime_pins(python)
+
+
+def dependency_wheels() -> Path:
+    """fleetfab's dependencies as wheels, at the versions this checkout runs: downloaded once, then reused."""
+    pins = dependency_pins()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fleetfab" / "firstcontact"
+    folder = cache / hashlib.sha256("\n".join(pins).encode()).hexdigest()[:16]
+    if not (folder / "complete").exists():
+        checked(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(folder), *pins)
+        (folder / "complete").write_text("\n".join(pins) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def installed(tmp_path_factory) -> Path:
+    """The `fleetfab` command of a fresh virtualenv outside the repository, installed from this checkout's wheel."""
+    work = tmp_path_factory.mktemp("install")
+    assert ROOT not in work.parents
+    checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheel"), str(ROOT))
+    python = shutil.which("python3") or sys.executable
+    checked(python, "-m", "venv", str(work / "venv"))
+    checked(str(work / "venv" / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links", str(dependency_wheels()),
+            "--find-links", str(work / "wheel"), "fleetfab")
+    return work / "venv" / "bin" / "fleetfab"
+
+
+@dataclass
+class Operator:
+    """The operator's own folder, inventory and `fleetfab`: no clone, no FLEETFAB_INVENTORY."""
+
+    command: Path
+    folder: Path
+
+    @property
+    def inventory(self) -> Path:
+        return self.folder / "hosts.yml"
+
+    def fleetfab(self, *args: str) -> tuple[int, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("FLEETFAB_INVENTORY", "VIRTUAL_ENV", "PYTHONPATH")}
+        done = subprocess.run([str(self.command), "--inventory", "hosts.yml", *args], cwd=self.folder, env=env,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
+        return done.returncode, done.stdout + done.stderr
+
+    def edit(self, old: str, new: str) -> None:
+        """Change one line of the inventory, as the guide tells the operator to."""
+        text = self.inventory.read_text()
+        assert text.count(old) == 1, f"{old!r} is not written once in {self.inventory}"
+        self.inventory.write_text(text.replace(old, new))
+
+    def change(self, edit) -> None:
+        """Change the inventory's data (comments are lost; for settings the guide does not spell out)."""
+        document = yaml.safe_load(self.inventory.read_text())
+        edit(document)
+        self.inventory.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+@pytest.fixture(scope="session")
+def lab(pytestconfig, tmp_path_factory):
+    """The lab, its three machines converged before and after (never the whole lab)."""
+    if not shutil.which("docker") or run("docker", "info").returncode != 0:
+        pytest.skip("the lab's docker engine does not answer: run ./run lab first")
+    lab = FaultLab(inventory_path(pytestconfig.getoption("inventory")), tmp_path_factory.mktemp("firstcontact"))
+    converge(lab)
+    yield lab
+    give_root_its_lab_key_back(lab)
+    converge(lab)
+
+
+def converge(lab: FaultLab) -> None:
+    code, done = lab.fab("-H", ",".join(MACHINES), "bootstrap")
+    assert code == 0, done.output
+
+
+def give_root_its_lab_key_back(lab: FaultLab) -> None:
+    """What a locked-out operator does at the console: put the key back in root's authorized_keys."""
+    key = " ".join(Path(f"{lab.inventory.ssh.identity}.pub").read_text().split()[:2])
+    for name in MACHINES:
+        lab.sh(name, f"mkdir -p -m 700 /root/.ssh; grep -qF '{key}' /root/.ssh/authorized_keys 2>/dev/null "
+                     f"|| echo '{key} fleetfab-lab' >> /root/.ssh/authorized_keys")
+
+
+@pytest.fixture(scope="session")
+def operator(installed, tmp_path_factory) -> Operator:
+    return Operator(installed, tmp_path_factory.mktemp("my-fleet"))
