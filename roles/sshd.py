@@ -82,7 +82,7 @@ def same_key(a: str, b: str) -> bool:
 
 def gateway_access(inventory, host) -> dict:
     """Who may forward through `host`, and to where: only to the SSH ports of the hosts
-    reached through it (VM guests), only for accounts that log in there as root or
+    reached through it (VM guests, hosts whose jump host it is), only for accounts that log in there as root or
     may become root, and the ops host's drift account; nobody on other hosts."""
     from roles.controller.access import ops_hosts
     from roles.controller.settings import ACCOUNT
