@@ -8,9 +8,9 @@ which says what $FLEETFAB_INVENTORY says.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 
-import fabric
 from fabric.config import Config
 from fabric.main import Fab
 from invoke import Argument
@@ -36,5 +36,5 @@ class FleetProgram(Fab):
 def main() -> None:
     from fleetfab.tasks import ns
 
-    FleetProgram(name="fleetfab", binary="fleetfab", namespace=ns, version=fabric,
+    FleetProgram(name="fleetfab", binary="fleetfab", namespace=ns, version=importlib.metadata.version("fleetfab"),
                  executor_class=FleetExecutor, config_class=Config).run()
