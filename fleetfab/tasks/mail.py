@@ -18,6 +18,17 @@ def hash_password(c, stdin=False):
     _finish(hash_from_stdin() if stdin else hash_from_terminal())
 
 
+@task(name="remove-mailbox", positional=["address"], help={
+    "address": "the mailbox, local@domain, already taken out of the inventory",
+    "delete-mail": "delete its mail; without it the folder is kept, renamed .removed-<local part>-<time> beside itself",
+})
+def remove_mailbox(c, address, delete_mail=False):
+    """Remove a mailbox's folder left on the -H mail host after it left the inventory (drift lists them)."""
+    from roles.mail.leftovers import remove_mailbox as remove
+
+    _finish(remove(selected_hosts(c), address, delete=delete_mail))
+
+
 @task(help={"all": "also the records the fleet's own name servers already publish"})
 def records(c, all=False):
     """The DNS records each mail domain needs, for domains the fleet's name servers do not serve."""

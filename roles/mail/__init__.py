@@ -25,6 +25,7 @@ from roles.bind9.fleet import fleet_zones
 from roles.certificates.served import ServedCertificate
 from roles.mail import dkim, maps, mtasts, releases
 from roles.mail.checks import problems
+from roles.mail.leftovers import LeftoverMailboxes
 from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
 from roles.mail.settings import DEFAULTS, ROLE, SETTINGS
 
@@ -128,6 +129,8 @@ class Mail(Role):
         yield Packages(PACKAGES)
         yield User(VMAIL, shell="/usr/sbin/nologin", home=maps.VMAIL_HOME, comment="virtual mailboxes")
         yield Directory(maps.VMAIL_HOME, owner=VMAIL, group=VMAIL, mode="0750")
+        # a mailbox taken out of the inventory keeps its mail: drift reports it (roles/mail/leftovers.py)
+        yield LeftoverMailboxes(tuple(sorted(maps.mailbox_names(domains))), host=ctx.host.name)
         yield from self._tables(domains)
         if not s.get("tls"):
             yield self._self_signed(ctx)
