@@ -82,7 +82,11 @@ def installed(tmp_path_factory) -> Path:
     """The `fleetfab` command of a fresh virtualenv outside the repository, installed from this checkout's wheel."""
     work = tmp_path_factory.mktemp("install")
     assert ROOT not in work.parents
-    checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheel"), str(ROOT))
+    # built from a copy: setuptools leaves a build/ folder beside the sources it builds
+    from roles.controller.wheelhouse import copy_sources
+
+    sources = copy_sources(work / "src")
+    checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheel"), str(sources))
     python = shutil.which("python3") or sys.executable
     checked(python, "-m", "venv", str(work / "venv"))
     checked(str(work / "venv" / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links", str(dependency_wheels()),
