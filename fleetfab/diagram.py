@@ -8,8 +8,10 @@ drift report, when one is given), so it is tested without a host or Graphviz:
   in its most specific group: the deepest one (the most levels of parent
   groups above it), and of equally deep ones the one written first under
   `groups:`. Its other groups are named in its label ("also in ...");
-- a guest (a host with `vm: {host: HOST}`, where the loaded Host has that
-  field) is drawn inside its VM host's own cluster instead;
+- a guest (a host with `vm: {host: HOST}`) is drawn inside its VM host's own
+  cluster when it belongs to every group around that host; else (a guest off
+  the mesh, whose VM host is inside the mesh's group) in its own group, with
+  a dashed "VM guest" arrow from its VM host, since a box says membership;
 - each host's label gives its name, address and roles; edge, mail and DNS
   hosts have shapes and borders of their own;
 - the WireGuard mesh is a hub per mesh network, an undirected edge to each
@@ -207,12 +209,28 @@ def vm_host_of(inventory, host) -> str | None:
 
 
 def guests_by_vm_host(inventory) -> dict[str, list[str]]:
+    """VM host -> the guests drawn inside its box: those in every group its box sits in."""
     guests: dict[str, list[str]] = {}
     for host in inventory.hosts.values():
         on = vm_host_of(inventory, host)
-        if on is not None:
+        if on is not None and fits_inside(inventory, host, inventory.hosts[on]):
             guests.setdefault(on, []).append(host.name)
     return guests
+
+
+def fits_inside(inventory, guest, vm_host) -> bool:
+    """Whether drawing `guest` in `vm_host`'s box would put it only in group boxes it belongs to."""
+    return set(cluster_chain(inventory, home_group(inventory, vm_host))) <= set(guest.groups)
+
+
+def guests_apart(inventory) -> list[tuple[str, str]]:
+    """(VM host, guest) for guests drawn in their own group, joined to their VM host by an arrow."""
+    found = []
+    for host in inventory.hosts.values():
+        on = vm_host_of(inventory, host)
+        if on is not None and not fits_inside(inventory, host, inventory.hosts[on]):
+            found.append((on, host.name))
+    return found
 
 
 def also_in(inventory, host) -> list[str]:
@@ -443,6 +461,10 @@ def fleet_dot(inventory, drift_report: dict | None = None, title: str | None = N
         if link.behind_nat:
             attrs["style"] = "dashed"
         out.line(f"{mesh_id(link.network)} -> {host_id(link.host)}" + attributes(attrs))
+
+    for vm_host, guest in guests_apart(inventory):
+        out.line(f"{host_id(vm_host)} -> {host_id(guest)}" + attributes({
+            "label": "VM guest", "style": "dashed", "color": "gray40", "fontcolor": "gray40"}))
 
     for (primary, secondary), zones in zone_transfers(inventory).items():
         out.line(f"{host_id(primary)} -> {host_id(secondary)}" + attributes({

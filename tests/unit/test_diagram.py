@@ -167,15 +167,20 @@ def test_mail_edge_and_dns_hosts_have_shapes_of_their_own(lab_dot):
     assert lab_dot.nodes["mail1"]["attrs"]["color"] != lab_dot.nodes["edge1"]["attrs"]["color"]
 
 
-def test_only_the_lab_hosts_declared_as_guests_are_drawn_inside_a_vm_host(lab, lab_dot):
-    guests = {h.name for h in lab.hosts.values() if h.vm}
-    drawn = {name for name, node in lab_dot.nodes.items() if any(c.startswith("cluster_vm_") for c in node.get("clusters", []))}
-    hypervisors = {lab.hosts[g].hypervisor for g in guests}
-    assert drawn == guests | hypervisors
+def test_a_guest_off_the_mesh_is_not_drawn_inside_the_mesh_group(lab, lab_dot):
+    assert "mesh" not in lab.hosts["guest1"].groups
+    assert "cluster_group_mesh" not in lab_dot.nodes["guest1"]["clusters"]
+    assert lab_dot.nodes["guest1"]["clusters"][-1] == "cluster_group_guests"
+
+
+def test_a_guest_drawn_apart_has_an_arrow_from_its_vm_host(lab_dot):
+    assert lab_dot.edge("vmhost1", "guest1")["label"] == "VM guest"
 
 
 def test_guest_is_drawn_inside_its_vm_host(lab):
-    guest = dataclasses.replace(lab.hosts["cp1"], vm={"host": "vmhost1"})
+    # a guest in every group around its VM host's box
+    groups = tuple(dict.fromkeys(lab.hosts["cp1"].groups + ("vmhosts",)))
+    guest = dataclasses.replace(lab.hosts["cp1"], vm={"host": "vmhost1"}, groups=groups)
     inventory = dataclasses.replace(lab, hosts={**lab.hosts, "cp1": guest})
     dot = read(fleet_dot(inventory))
     vm_cluster = "cluster_vm_vmhost1"
