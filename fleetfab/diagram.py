@@ -236,8 +236,10 @@ def guests_apart(inventory) -> list[tuple[str, str]]:
 def also_in(inventory, host) -> list[str]:
     """The host's groups its cluster does not show, in inventory order."""
     shown = set(cluster_chain(inventory, home_group(inventory, host)))
-    if vm_host_of(inventory, host) is not None:
-        shown = set()
+    on = vm_host_of(inventory, host)
+    if on is not None and fits_inside(inventory, host, inventory.hosts[on]):
+        # drawn in its VM host's box, inside the groups around that host
+        shown = set(cluster_chain(inventory, home_group(inventory, inventory.hosts[on])))
     return [g for g in inventory.groups if g in host.groups and g not in shown]
 
 

@@ -173,6 +173,10 @@ def test_a_guest_off_the_mesh_is_not_drawn_inside_the_mesh_group(lab, lab_dot):
     assert lab_dot.nodes["guest1"]["clusters"][-1] == "cluster_group_guests"
 
 
+def test_a_guest_drawn_in_its_own_group_names_no_group_its_boxes_show(lab_dot):
+    assert "also in" not in lab_dot.nodes["guest1"]["attrs"]["label"]
+
+
 def test_a_guest_drawn_apart_has_an_arrow_from_its_vm_host(lab_dot):
     assert lab_dot.edge("vmhost1", "guest1")["label"] == "VM guest"
 
