@@ -9,6 +9,7 @@ admin account, and the lockout guard.
 from __future__ import annotations
 
 import re
+import shlex
 
 from tests.firstcontact.conftest import ADMIN, BEHIND, JUMP
 
@@ -18,16 +19,19 @@ def own_ed25519_fingerprint(lab, name: str) -> str:
     return lab.sh(name, "ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub").split()[1]
 
 
-def now(lab, name: str) -> str:
-    return lab.sh(name, "date +%s").strip()
+def cursor(lab, name: str) -> str:
+    """Where `name`'s journal ends now: logins after it belong to this step."""
+    shown = lab.sh(name, "journalctl -n 0 --show-cursor --no-pager")
+    return shown.split("-- cursor: ", 1)[1].strip()
 
 
-def logins_since(lab, name: str, since: str) -> set[tuple[str, str]]:
-    """(user, client address) of each SSH login `name`'s sshd accepted since `since` (seconds), from its journal.
+def logins_after(lab, name: str, after: str) -> set[tuple[str, str]]:
+    """(user, client address) of each SSH login `name`'s sshd accepted after the journal cursor `after`.
 
     Other logins happen meanwhile (the ops host's drift checks): only the set is asked about.
     """
-    lines = lab.sh(name, f"journalctl -u ssh -o cat --no-pager --since @{since} | grep 'Accepted publickey' || true")
+    lines = lab.sh(name, f"journalctl -u ssh -o cat --no-pager --after-cursor {shlex.quote(after)} "
+                         "| grep 'Accepted publickey' || true")
     return set(re.findall(r"Accepted publickey for (\S+) from (\S+) port", lines))
 
 
@@ -59,20 +63,20 @@ def test_the_jump_host_is_collected_and_bootstrapped_as_root_first(operator, lab
 
 
 def test_hosts_behind_the_jump_host_are_collected_and_bootstrapped_through_it(operator, lab):
-    since = now(lab, "worker2")
+    since = cursor(lab, "worker2")
     fingerprints = ",".join(own_ed25519_fingerprint(lab, name) for name in BEHIND)
     code, output = operator.fleetfab("-H", ",".join(BEHIND), "hostkeys.collect", "--accept", fingerprints)
     assert code == 0, output
     code, output = operator.fleetfab("-H", ",".join(BEHIND), "bootstrap")
     assert code == 0, output
     jump_address = lab.inventory.hosts[JUMP].address
-    assert {user for user, address in logins_since(lab, "worker2", since) if address == jump_address} == {"root"}
+    assert {user for user, address in logins_after(lab, "worker2", since) if address == jump_address} == {"root"}
 
 
 def test_the_switch_to_the_admin_account_is_one_line(operator, lab):
     # a break-glass key for root, kept once fleetfab no longer logs in as root
     key = (lab.inventory.ssh.identity.parent / f"{lab.inventory.ssh.identity.name}.pub").read_text().strip()
-    since = now(lab, "ns2")
+    since = cursor(lab, "ns2")
     operator.edit("  user: root", f"  user: {ADMIN}")
     operator.change(lambda d: d["vars"]["base"].update(root_keys=[key]))
     code, output = operator.fleetfab("-H", ",".join((JUMP, *BEHIND)), "bootstrap")
@@ -80,7 +84,7 @@ def test_the_switch_to_the_admin_account_is_one_line(operator, lab):
     code, output = operator.fleetfab("-H", ",".join((JUMP, *BEHIND)), "drift")
     assert code == 0, output
     jump_address = lab.inventory.hosts[JUMP].address
-    assert {user for user, address in logins_since(lab, "ns2", since) if address == jump_address} == {ADMIN}
+    assert {user for user, address in logins_after(lab, "ns2", since) if address == jump_address} == {ADMIN}
 
 
 def test_the_lockout_guard_refuses_to_take_sudo_from_fleetfabs_own_account(operator, lab):
