@@ -103,5 +103,8 @@ class AcmeCa(Role):
         return ("# Written by fleetfab (acme_ca role): a test ACME CA for the lab.\n"
                 "[Unit]\nDescription=pebble, a test ACME server (lab only)\nAfter=network-online.target\n\n"
                 "[Service]\nEnvironment=PEBBLE_VA_NOSLEEP=1\n"
+                # pebble refuses 5% of nonces on purpose to test clients; certbot 2.1 gives up
+                # on one, which failed a lab renewal at random: the lab wants repeatable runs.
+                "Environment=PEBBLE_WFE_NONCEREJECT=0\n"
                 f"ExecStart=/usr/bin/pebble -config {CONFIG} -dnsserver {dns_server(ctx.inventory, ctx.host)}\n"
                 "Restart=on-failure\n\n[Install]\nWantedBy=multi-user.target\n")

@@ -182,6 +182,12 @@ def test_a_changed_pebble_unit_restarts_pebble(inventory):
     assert "systemctl restart fleetfab-pebble" in AcmeCa().handlers(context(inventory, "ca1", "acme_ca"))["restart pebble"]
 
 
+def test_pebble_never_refuses_a_nonce_on_purpose(inventory):
+    """pebble's default 5% of refused nonces failed lab renewals at random (certbot gives up on one)."""
+    unit = desired(inventory, "ca1", "acme_ca")[f"file {UNIT}"]
+    assert "Environment=PEBBLE_WFE_NONCEREJECT=0\n" in unit.content
+
+
 def test_pebble_is_restarted_only_when_it_runs_settings_older_than_its_files():
     """A pebble the same run just started keeps its root: certificates issued from it stay valid."""
     from roles.acme_ca import CONFIG, RESTART, AcmeCa
