@@ -42,7 +42,7 @@ def test_a_peer_refuses_a_wireguard_key_followed_by_configuration(lab, lying_wir
     assert any("worker1 answered a value that was refused" in line for line in ns1["blocked"] + [ns1["error"] or ""]), ns1
     after = lab.sh("ns1", "cat /etc/wireguard/wg0.conf")
     assert after == before
-    assert "PostUp" not in after and "/tmp/fleetfab-injected" not in run.output
+    assert "/tmp/fleetfab-injected" not in after and "AllowedIPs = 0.0.0.0/0" not in after
 
 
 def test_drift_of_a_peer_reports_the_refused_key_instead_of_clean(lab, lying_wireguard):
