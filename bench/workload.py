@@ -46,7 +46,7 @@ class BenchRole(Role):
 
 def roles() -> dict:
     """The roles of a benchmark run: the real base role and the bench role."""
-    from roles.base import Base
+    from fleetfab.roles.base import Base
 
     return {"base": Base(), "bench": BenchRole()}
 

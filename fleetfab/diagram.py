@@ -255,7 +255,7 @@ class MeshLink:
 
 def mesh_link(host) -> MeshLink | None:
     """A host's place on the WireGuard mesh, None if it is not a member."""
-    from roles.wireguard.mesh import ROLE, member
+    from fleetfab.roles.wireguard.mesh import ROLE, member
 
     if ROLE not in host.roles:
         return None
@@ -274,7 +274,7 @@ def mesh_links(inventory) -> list[MeshLink]:
 
 def zone_transfers(inventory) -> dict[tuple[str, str], list[str]]:
     """(primary, secondary) -> the zones the secondary transfers from the primary."""
-    from roles.bind9.fleet import fleet_zones
+    from fleetfab.roles.bind9.fleet import fleet_zones
 
     transfers: dict[tuple[str, str], list[str]] = {}
     for zone in fleet_zones(inventory).values():

@@ -27,7 +27,7 @@ class DnsRecord:
 
     def zone_line(self) -> str:
         """The record as a line of a zone file, for operators publishing it by hand."""
-        from roles.bind9.records import txt_rdata
+        from fleetfab.roles.bind9.records import txt_rdata
 
         data = txt_rdata(self.value) if self.type == "TXT" else self.value
         ttl = f" {self.ttl}" if self.ttl is not None else ""

@@ -7,6 +7,6 @@ from functools import cache
 
 @cache
 def all_roles() -> dict:
-    import roles
+    import fleetfab.roles as roles
 
     return dict(roles.ROLES)

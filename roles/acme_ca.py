@@ -17,7 +17,7 @@ from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.schema import Field, HostPort, Record
 from fleetfab.shell import q
-from roles.bind9.fleet import is_primary
+from fleetfab.roles.bind9.fleet import is_primary
 
 ROLE = "acme_ca"
 DIR = "/etc/fleetfab/pebble"

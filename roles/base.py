@@ -14,8 +14,8 @@ from fleetfab.role import Role, settings_problem
 from fleetfab.schema import (AbsolutePath, Bool, Field, HostName, Int, IPAddress, ListOf, MapOf, Name, OneOf, PackageName,
                              Record, Str, Url)
 from fleetfab.shell import q
-from roles import lockout, sshd
-from roles.controller.access import drift_account
+from fleetfab.roles import lockout, sshd
+from fleetfab.roles.controller.access import drift_account
 
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-fleetfab.conf"
 SUDOERS = lockout.SUDOERS

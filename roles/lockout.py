@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from fleetfab.resources.base import Change, Resource
 from fleetfab.shell import q
-from roles import sshd
+from fleetfab.roles import sshd
 
 #: the refusal's action in plans
 REFUSE = "refuse"

@@ -84,8 +84,8 @@ def gateway_access(inventory, host) -> dict:
     """Who may forward through `host`, and to where: only to the SSH ports of the hosts
     reached through it (VM guests, hosts whose jump host it is), only for accounts that log in there as root or
     may become root, and the ops host's drift account; nobody on other hosts."""
-    from roles.controller.access import ops_hosts
-    from roles.controller.settings import ACCOUNT
+    from fleetfab.roles.controller.access import ops_hosts
+    from fleetfab.roles.controller.settings import ACCOUNT
 
     behind = [h for h in inventory.hosts.values() if h.gateway is not None and h.gateway.name == host.name]
     if not behind:

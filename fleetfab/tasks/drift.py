@@ -3,7 +3,7 @@
 from invoke import task
 
 from fleetfab.tasks.fleet import _finish
-from roles.controller.status import drift_status
+from fleetfab.roles.controller.status import drift_status
 
 
 @task

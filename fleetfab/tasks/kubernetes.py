@@ -17,7 +17,7 @@ def _finish(code: int) -> None:
 @task
 def up(c):
     """kubeadm init on the first control-plane node (once), then join every missing node, one at a time."""
-    from roles.kubernetes.tasks import up as run
+    from fleetfab.roles.kubernetes.tasks import up as run
 
     _finish(run(selected_hosts(c)))
 
@@ -25,7 +25,7 @@ def up(c):
 @task(help={"to": "optional: must equal the inventory's kubernetes.version, which is set first"})
 def upgrade(c, to=None):
     """To the inventory's version: etcd snapshot, then kubeadm's order node by node; stops at the first node not Ready."""
-    from roles.kubernetes.tasks import upgrade as run
+    from fleetfab.roles.kubernetes.tasks import upgrade as run
 
     _finish(run(selected_hosts(c), to))
 
@@ -33,7 +33,7 @@ def upgrade(c, to=None):
 @task(help={"json": "also write every certificate's expiry as JSON to this path"})
 def certs(c, json=None):
     """Each control-plane certificate's expiry; exit 2 when one (or a CA) is within cert_margin_days."""
-    from roles.kubernetes.tasks import certs as run
+    from fleetfab.roles.kubernetes.tasks import certs as run
 
     _finish(run(selected_hosts(c), json))
 
@@ -41,7 +41,7 @@ def certs(c, json=None):
 @task
 def renew(c):
     """kubeadm certs renew all, one control-plane node at a time, each back to ready before the next."""
-    from roles.kubernetes.tasks import renew as run
+    from fleetfab.roles.kubernetes.tasks import renew as run
 
     _finish(run(selected_hosts(c)))
 
@@ -49,7 +49,7 @@ def renew(c):
 @task
 def backup(c):
     """An etcd snapshot on the first control-plane node, copied to the operator's machine."""
-    from roles.kubernetes.tasks import backup as run
+    from fleetfab.roles.kubernetes.tasks import backup as run
 
     _finish(run(selected_hosts(c)))
 
@@ -57,7 +57,7 @@ def backup(c):
 @task
 def remove(c):
     """-H NODE: drain it, kubeadm reset it (its etcd member too), then delete it; its CNI and iptables state cleaned."""
-    from roles.kubernetes.tasks import remove as run
+    from fleetfab.roles.kubernetes.tasks import remove as run
 
     _finish(run(selected_hosts(c)))
 
@@ -65,7 +65,7 @@ def remove(c):
 @task(help={"yes": "confirm: every node of the cluster is reset"})
 def reset(c, yes=False):
     """Take the whole cluster down (workers first); refused without --yes."""
-    from roles.kubernetes.tasks import reset as run
+    from fleetfab.roles.kubernetes.tasks import reset as run
 
     _finish(run(selected_hosts(c), yes))
 
@@ -73,6 +73,6 @@ def reset(c, yes=False):
 @task(help={"path": "where to write it (default ~/.kube/fleetfab-<cluster>.conf)"})
 def kubeconfig(c, path=None):
     """The cluster's admin kubeconfig, pointing at the endpoint name, written with mode 600."""
-    from roles.kubernetes.tasks import kubeconfig as run
+    from fleetfab.roles.kubernetes.tasks import kubeconfig as run
 
     _finish(run(selected_hosts(c), path or "~/.kube/fleetfab-kubernetes.conf"))

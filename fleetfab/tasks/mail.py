@@ -13,7 +13,7 @@ def _finish(code: int) -> None:
 @task(name="hash-password", help={"stdin": "read the password from standard input (its first line), for scripts"})
 def hash_password(c, stdin=False):
     """Read a password (twice, not echoed) and print its {SHA512-CRYPT} hash for the inventory."""
-    from roles.mail.passwords import hash_from_stdin, hash_from_terminal
+    from fleetfab.roles.mail.passwords import hash_from_stdin, hash_from_terminal
 
     _finish(hash_from_stdin() if stdin else hash_from_terminal())
 
@@ -24,7 +24,7 @@ def hash_password(c, stdin=False):
 })
 def remove_mailbox(c, address, delete_mail=False):
     """Remove a mailbox's folder left on the -H mail host after it left the inventory (drift lists them)."""
-    from roles.mail.leftovers import remove_mailbox as remove
+    from fleetfab.roles.mail.leftovers import remove_mailbox as remove
 
     _finish(remove(selected_hosts(c), address, delete=delete_mail))
 
@@ -32,7 +32,7 @@ def remove_mailbox(c, address, delete_mail=False):
 @task(help={"all": "also the records the fleet's own name servers already publish"})
 def records(c, all=False):
     """The DNS records each mail domain needs, for domains the fleet's name servers do not serve."""
-    from roles.mail.report import print_records
+    from fleetfab.roles.mail.report import print_records
 
     _finish(print_records(selected_hosts(c), everything=all))
 
@@ -43,7 +43,7 @@ def records(c, all=False):
 })
 def rotate_dkim(c, parallel=None, json=None):
     """New DKIM key on the -H mail host: published, then signing, then the old one withdrawn."""
-    from roles.mail.rotate import rotate_dkim as rotate
+    from fleetfab.roles.mail.rotate import rotate_dkim as rotate
 
     _finish(rotate(selected_hosts(c), parallel=int(parallel) if parallel else None, json_path=json))
 
@@ -51,6 +51,6 @@ def rotate_dkim(c, parallel=None, json=None):
 @task(help={"json": "also write the checks as JSON to this path"})
 def status(c, json=None):
     """Mail-in-a-Box-style checks of the -H mail hosts: ports, TLS, DNS, aliases, queue, signer."""
-    from roles.mail.status import status as mail_status
+    from fleetfab.roles.mail.status import status as mail_status
 
     _finish(mail_status(selected_hosts(c), json_path=json))

@@ -12,7 +12,7 @@ from fleetfab.cli.executor import selected_hosts
 })
 def destroy(c, delete_disk=False, guest=None):
     """Stop and undefine the -H guests; their disks stay unless --delete-disk."""
-    from roles.vmhost.operations import destroy as destroy_guests
+    from fleetfab.roles.vmhost.operations import destroy as destroy_guests
 
     _finish(destroy_guests(selected_hosts(c), guest=guest, delete_disk=delete_disk))
 
@@ -20,6 +20,6 @@ def destroy(c, delete_disk=False, guest=None):
 @task
 def reboot(c):
     """Power the -H guests off and on (a new CPU or memory size takes effect), then wait until they answer."""
-    from roles.vmhost.operations import reboot as reboot_guests
+    from fleetfab.roles.vmhost.operations import reboot as reboot_guests
 
     _finish(reboot_guests(selected_hosts(c)))

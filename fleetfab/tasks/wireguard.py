@@ -11,7 +11,7 @@ from fleetfab.cli.executor import selected_hosts
 })
 def rotate(c, json=None, parallel=None):
     """New key pair on the -H hosts, then every mesh member takes the new public keys."""
-    from roles.wireguard.rotate import rotate as rotate_keys
+    from fleetfab.roles.wireguard.rotate import rotate as rotate_keys
 
     code = rotate_keys(selected_hosts(c), json_path=json, parallel=int(parallel) if parallel else None)
     if code:

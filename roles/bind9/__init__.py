@@ -16,14 +16,14 @@ from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports
 from fleetfab.resources.safewrite import as_writer, basename, dirname, enter
 from fleetfab.shell import q
-from roles.bind9 import checks
-from roles.bind9.fleet import ROLE, is_primary, zones_of
-from roles.bind9.resources import RELOAD, RETRANSFER, SecondarySync, ZoneFile, ZoneGuard, served_serial_probe
-from roles.bind9.settings import DEFAULTS, SETTINGS
-from roles.bind9.acmekeys import ACME_KEY_DIR, acme_export, acme_key_file, acme_key_name, forget_stale_keys, grants
-from roles.bind9.challenges import DYNAMIC_DIR, challenge_zones, clients_of, delegations, initial_zone
-from roles.bind9.records import join
-from roles.bind9.zonedata import forward_domain, nameserver, zone_content
+from fleetfab.roles.bind9 import checks
+from fleetfab.roles.bind9.fleet import ROLE, is_primary, zones_of
+from fleetfab.roles.bind9.resources import RELOAD, RETRANSFER, SecondarySync, ZoneFile, ZoneGuard, served_serial_probe
+from fleetfab.roles.bind9.settings import DEFAULTS, SETTINGS
+from fleetfab.roles.bind9.acmekeys import ACME_KEY_DIR, acme_export, acme_key_file, acme_key_name, forget_stale_keys, grants
+from fleetfab.roles.bind9.challenges import DYNAMIC_DIR, challenge_zones, clients_of, delegations, initial_zone
+from fleetfab.roles.bind9.records import join
+from fleetfab.roles.bind9.zonedata import forward_domain, nameserver, zone_content
 
 PACKAGES = ("bind9", "bind9-utils", "bind9-dnsutils")
 KEY_DIR = "/etc/bind/fleetfab-keys"

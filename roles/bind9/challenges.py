@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fleetfab.dns import DnsRecord, holding_zone
-from roles.bind9.fleet import Zone, fleet_zones
+from fleetfab.roles.bind9.fleet import Zone, fleet_zones
 
 DYNAMIC_DIR = "/var/lib/bind/fleetfab-dynamic"
 PREFIX = "_acme-challenge."

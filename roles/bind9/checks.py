@@ -12,7 +12,7 @@ from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
 from fleetfab.role import settings_problem, written_in
 from fleetfab.schema import field_label
-from roles.bind9.fleet import ROLE, fleet_zones, is_primary, reverse_zone_name, servers_by_zone
+from fleetfab.roles.bind9.fleet import ROLE, fleet_zones, is_primary, reverse_zone_name, servers_by_zone
 
 
 def problems(inventory):

@@ -27,7 +27,7 @@ def mesh_address(host) -> str | None:
 
 def _from_wireguard_role(host):
     try:
-        from roles.wireguard.mesh import member
+        from fleetfab.roles.wireguard.mesh import member
     except ImportError:
         return None
     try:

@@ -14,10 +14,10 @@ from datetime import date
 
 from fleetfab.resources import Change, File, Resource
 from fleetfab.shell import q
-from roles.bind9.safety import judge
-from roles.bind9.serial import next_serial
-from roles.bind9.zonedata import ZoneContent
-from roles.bind9.zonefile import render_zone, same_content, serial_of, records_in
+from fleetfab.roles.bind9.safety import judge
+from fleetfab.roles.bind9.serial import next_serial
+from fleetfab.roles.bind9.zonedata import ZoneContent
+from fleetfab.roles.bind9.zonefile import render_zone, same_content, serial_of, records_in
 
 RELOAD = "reload named"
 RETRANSFER = "retransfer zones"

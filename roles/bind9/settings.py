@@ -8,7 +8,7 @@ key by key across inventory layers; lists are replaced whole).
 from __future__ import annotations
 
 from fleetfab.schema import Bool, Choice, Field, Int, ListOf, MapOf, Network, Record, Str
-from roles.bind9.records import TYPES
+from fleetfab.roles.bind9.records import TYPES
 
 DOMAIN = r"(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
 OWNER = r"@|(\*\.)?([a-z0-9_*]([a-z0-9_-]{0,61}[a-z0-9])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9])?)*|\*"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from fleetfab.dns import holding_zone
-from roles.base import hostname
-from roles.bind9.fleet import ROLE, Zone, fleet_zones
-from roles.bind9.mesh import mesh_address
-from roles.bind9.records import Record, address_record, join, merge, operator_record, relative
+from fleetfab.roles.base import hostname
+from fleetfab.roles.bind9.fleet import ROLE, Zone, fleet_zones
+from fleetfab.roles.bind9.mesh import mesh_address
+from fleetfab.roles.bind9.records import Record, address_record, join, merge, operator_record, relative
 
 
 class Soa(NamedTuple):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from fleetfab.templates import render
-from roles.bind9.records import normal_identity
-from roles.bind9.zonedata import ZoneContent
+from fleetfab.roles.bind9.records import normal_identity
+from fleetfab.roles.bind9.zonedata import ZoneContent
 
 #: the serial line of the SOA record as the template writes it
 SERIAL_LINE = re.compile(r"^(\s*)(\d+)(\s*;\s*serial\b)", re.MULTILINE)

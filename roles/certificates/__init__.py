@@ -22,10 +22,10 @@ from fleetfab.dns import holding_zone
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Role, needs_exports, settings_problem
 from fleetfab.shell import cmd, q
-from roles.bind9.challenges import challenge_name
-from roles.bind9.fleet import fleet_zones
-from roles.certificates.certificate import Certificate
-from roles.certificates.settings import ACME_DIR, DEFAULTS, ROLE, SETTINGS, combined, deploy_hook, live
+from fleetfab.roles.bind9.challenges import challenge_name
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.certificates.certificate import Certificate
+from fleetfab.roles.certificates.settings import ACME_DIR, DEFAULTS, ROLE, SETTINGS, combined, deploy_hook, live
 
 PACKAGES = ("certbot", "python3-certbot-dns-rfc2136", "openssl", "bind9-dnsutils")
 TRUSTED_CA = f"{ACME_DIR}/ca.pem"
@@ -100,8 +100,8 @@ class Certificates(Role):
         return File(TRUSTED_CA, ctx.export(ctx.settings["trust"], "api_cert", role="acme_ca").strip() + "\n")
 
     def _credentials(self, ctx, primary) -> File:
-        from roles.bind9 import ALGORITHM
-        from roles.bind9.acmekeys import acme_export, acme_key_name
+        from fleetfab.roles.bind9 import ALGORITHM
+        from fleetfab.roles.bind9.acmekeys import acme_export, acme_key_name
 
         secret = ctx.export(primary.name, acme_export(ctx.host.name), role="bind9")
         content = (f"dns_rfc2136_server = {primary.address}\ndns_rfc2136_port = 53\n"

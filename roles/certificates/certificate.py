@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from fleetfab.resources.base import Change, Resource, lines
 from fleetfab.shell import q
-from roles.certificates.settings import live
+from fleetfab.roles.certificates.settings import live
 
 
 @dataclass(frozen=True)

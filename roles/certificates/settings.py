@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fleetfab.schema import Choice, Field, Int, ListOf, MapOf, Record, Str, Url
 from fleetfab.inventory.sections import HOST_NAME
-from roles.bind9.settings import DOMAIN
+from fleetfab.roles.bind9.settings import DOMAIN
 
 ROLE = "certificates"
 LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory"

@@ -16,11 +16,11 @@ from fleetfab import shapes
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.shell import q
-from roles.controller.copy import ops_inventory, ops_known_hosts
-from roles.controller.settings import (ACCOUNT, DEFAULTS, HOME, INVENTORY, INVENTORY_DIR, KEY, KNOWN_HOSTS,
+from fleetfab.roles.controller.copy import ops_inventory, ops_known_hosts
+from fleetfab.roles.controller.settings import (ACCOUNT, DEFAULTS, HOME, INVENTORY, INVENTORY_DIR, KEY, KNOWN_HOSTS,
                                        MEMORY_DIR, ROOT, SETTINGS, STATE_DIR, UNIT, VENV)
-from roles.controller.software import FleetfabInstalled, source_digest
-from roles.controller.units import RELOAD, unit_files
+from fleetfab.roles.controller.software import FleetfabInstalled, source_digest
+from fleetfab.roles.controller.units import RELOAD, unit_files
 
 
 class Controller(Role):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from fleetfab.resources import Directory, File, User
 from fleetfab.role import needs_exports
-from roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, HOME, SUDOERS
+from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, HOME, SUDOERS
 
 ROLE = "controller"
 
@@ -44,7 +44,7 @@ def authorized_keys(ctx, ops) -> File:
 def sources(inventory, host, ops_host) -> list[str]:
     """Where the ops host's connections to `host` come from: its address, or
     the VM host's side of the NAT network for a guest reached through it."""
-    from roles.vmhost.guests import side_address
+    from fleetfab.roles.vmhost.guests import side_address
 
     found = [ops_host.address]
     if host.gateway is not None:

@@ -13,7 +13,7 @@ import copy
 import yaml
 
 from fleetfab.ssh import known_keys, known_name
-from roles.controller.settings import ACCOUNT, KEY, KNOWN_HOSTS
+from fleetfab.roles.controller.settings import ACCOUNT, KEY, KNOWN_HOSTS
 
 HEADER = ("# Managed by fleetfab (role controller): the operator's inventory, as the ops host reads it.\n"
           "# Edit the operator's copy and bootstrap the ops host; changes made here are overwritten.\n")
@@ -48,7 +48,7 @@ def ops_inventory(inventory, applies: bool) -> str:
 def record_login_keys(doc: dict, inventory) -> None:
     """Root's keys include the operator's login key where the operator logs in as root
     (roles/sshd); the copy logs in as its own account, so it is told that public key."""
-    from roles.sshd import NoLoginKey, public_line
+    from fleetfab.roles.sshd import NoLoginKey, public_line
 
     if inventory.ssh.identity is None:
         return

@@ -28,7 +28,7 @@ STAMP = "fleetfab.digest"
 
 def source_roots() -> dict[str, Path]:
     import fleetfab
-    import roles
+    import fleetfab.roles as roles
     from fleetfab.templates import TEMPLATE_ROOT
 
     return {"fleetfab": Path(fleetfab.__file__).parent, "roles": Path(roles.__file__).parent, "templates": TEMPLATE_ROOT}
@@ -92,7 +92,7 @@ class FleetfabInstalled(Resource):
         return self.change("update", f"fleetfab {found[0].strip()[:12]} -> {self.digest[:12]}", data=data)
 
     def uploads(self, change: Change) -> tuple[Upload, ...]:
-        from roles.controller.wheelhouse import wheelhouse
+        from fleetfab.roles.controller.wheelhouse import wheelhouse
 
         if not change.data:
             raise RuntimeError("the ops host had no python3 when it was read; run bootstrap again")
@@ -109,7 +109,7 @@ class FleetfabInstalled(Resource):
         return f"{self.releases}/wheelhouse-{self.digest[:16]}.tar"
 
     def fix(self, change: Change) -> str:
-        from roles.controller.wheelhouse import archive_digest
+        from fleetfab.roles.controller.wheelhouse import archive_digest
 
         python = change.data[0]
         release = f"{self.releases}/venv-{self.digest[:16]}"

@@ -13,8 +13,8 @@ from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain, read_on
 from fleetfab.scheduled.status import print_status
 from fleetfab.shell import q
-from roles.controller.access import ops_hosts
-from roles.controller.settings import STATE_DIR
+from fleetfab.roles.controller.access import ops_hosts
+from fleetfab.roles.controller.settings import STATE_DIR
 
 FILES = ("latest.json", "changes.json")
 #: printed between the files: never in a JSON document

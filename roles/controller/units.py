@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from fleetfab.resources import File
-from roles.controller.settings import ACCOUNT, HOME, INVENTORY, STATE_DIR, UNIT, UNIT_DIR, VENV
+from fleetfab.roles.controller.settings import ACCOUNT, HOME, INVENTORY, STATE_DIR, UNIT, UNIT_DIR, VENV
 
 RELOAD = "reload systemd"
 #: words ExecStart= takes as they are

@@ -23,7 +23,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 from fleetfab.resources.copied import file_digest
-from roles.controller.software import HostPython, source_roots
+from fleetfab.roles.controller.software import HostPython, source_roots
 
 #: glibc releases a Debian ops host may have; pip takes the newest wheel any of them accepts
 MANYLINUX = [f"manylinux_2_{minor}" for minor in (17, 24, 28, 31, 34, 36, 39, 41)] + ["manylinux2014"]

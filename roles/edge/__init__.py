@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Role, settings_problem
-from roles.bind9.mesh import mesh_address
-from roles.certificates.settings import ROLE as CERTIFICATES, combined
-from roles.certificates.served import ServedCertificate
-from roles.mail import mtasts
-from roles.edge.settings import DEFAULTS, ROLE, SETTINGS
+from fleetfab.roles.bind9.mesh import mesh_address
+from fleetfab.roles.certificates.settings import ROLE as CERTIFICATES, combined
+from fleetfab.roles.certificates.served import ServedCertificate
+from fleetfab.roles.mail import mtasts
+from fleetfab.roles.edge.settings import DEFAULTS, ROLE, SETTINGS
 
 CONFIG = "/etc/haproxy/haproxy.cfg"
 POLICY_DIR = "/etc/haproxy/mta-sts"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fleetfab.schema import Field, HostPort, Int, ListOf, MapOf, Record, Str
-from roles.certificates.settings import CERT_NAME, NAME
+from fleetfab.roles.certificates.settings import CERT_NAME, NAME
 
 ROLE = "edge"
 

@@ -23,14 +23,14 @@ import functools
 from fleetfab.dns import DnsRecord
 from fleetfab.resources import Directory
 from fleetfab.role import Role, needs_exports
-from roles.kubernetes import cni, containerd, kubeadmconfig, prereqs, topology
-from roles.kubernetes.health import CertificatesFresh, NodesHealthy
-from roles.kubernetes.checks import problems
-from roles.kubernetes.copied import CopiedFile
-from roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
-from roles.kubernetes.packages import BUNDLE_DIR, PACKAGES, KubePackages, available, resolve, source_resources
-from roles.kubernetes.versions import containerd_problem
-from roles.kubernetes.settings import DEFAULTS, ROLE, SETTINGS
+from fleetfab.roles.kubernetes import cni, containerd, kubeadmconfig, prereqs, topology
+from fleetfab.roles.kubernetes.health import CertificatesFresh, NodesHealthy
+from fleetfab.roles.kubernetes.checks import problems
+from fleetfab.roles.kubernetes.copied import CopiedFile
+from fleetfab.roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
+from fleetfab.roles.kubernetes.packages import BUNDLE_DIR, PACKAGES, KubePackages, available, resolve, source_resources
+from fleetfab.roles.kubernetes.versions import containerd_problem
+from fleetfab.roles.kubernetes.settings import DEFAULTS, ROLE, SETTINGS
 
 
 class Kubernetes(Role):
@@ -48,7 +48,7 @@ class Kubernetes(Role):
         nodes = [h for h in hosts if h.has_role(ROLE)]
         if not nodes or not all(h.settings(ROLE)["source"].get("reachable", True) for h in nodes):
             return None
-        from roles.kubernetes.tasks import up
+        from fleetfab.roles.kubernetes.tasks import up
 
         return functools.partial(up, ",".join(h.name for h in nodes))
 

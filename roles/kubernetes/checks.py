@@ -6,9 +6,9 @@ import ipaddress
 
 from fleetfab.problems import Problem
 from fleetfab.role import settings_problem
-from roles.kubernetes.packages import resolve
-from roles.kubernetes.settings import ROLE
-from roles.kubernetes.versions import NEWEST, OLDEST, Version, supported
+from fleetfab.roles.kubernetes.packages import resolve
+from fleetfab.roles.kubernetes.settings import ROLE
+from fleetfab.roles.kubernetes.versions import NEWEST, OLDEST, Version, supported
 
 #: values that describe the cluster, so every node must state the same
 CLUSTER_WIDE = ("control_plane", "version", "cluster_name", "dns_domain", "pod_cidr", "service_cidr", "endpoint", "cni", "images")

@@ -26,11 +26,11 @@ from fleetfab.remote import Remote
 from fleetfab.session import HostSession, as_change
 from fleetfab.ssh import connect
 from fleetfab.shell import q
-from roles.kubernetes import cni, kubeadm, topology
-from roles.kubernetes.packages import PackageSource, package_source
-from roles.kubernetes.planner import Cluster, NodeState, Refused, Step
-from roles.kubernetes.settings import ENDPOINT_PORT, ROLE
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes import cni, kubeadm, topology
+from fleetfab.roles.kubernetes.packages import PackageSource, package_source
+from fleetfab.roles.kubernetes.planner import Cluster, NodeState, Refused, Step
+from fleetfab.roles.kubernetes.settings import ENDPOINT_PORT, ROLE
+from fleetfab.roles.kubernetes.versions import Version
 
 
 class CommandFailed(Exception):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from fleetfab.resources import Command, File
 from fleetfab.shell import q
-from roles.kubernetes import topology
-from roles.wireguard.settings import INTERFACE
+from fleetfab.roles.kubernetes import topology
+from fleetfab.roles.wireguard.settings import INTERFACE
 
 MANIFEST = "/etc/fleetfab/kubernetes/cni.yaml"
 ADMIN_CONF = "/etc/kubernetes/admin.conf"

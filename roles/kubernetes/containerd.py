@@ -18,7 +18,7 @@ from __future__ import annotations
 from fleetfab.resources import File, Packages, Service
 from fleetfab.role import Export
 from fleetfab.shell import q
-from roles.kubernetes.versions import containerd_schema, containerd_version
+from fleetfab.roles.kubernetes.versions import containerd_schema, containerd_version
 
 PACKAGES = ("containerd",)
 CONFIG = "/etc/containerd/config.toml"

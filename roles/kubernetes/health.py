@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from fleetfab.resources.base import Change, Resource
 from fleetfab.shell import q
-from roles.kubernetes import kubeadm
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes import kubeadm
+from fleetfab.roles.kubernetes.versions import Version
 
 #: the engine's action for a difference only an operator can settle
 REPORT = "report"

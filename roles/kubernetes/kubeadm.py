@@ -21,10 +21,10 @@ import shlex
 from dataclasses import dataclass, field
 
 from fleetfab.shell import cmd, q
-from roles.kubernetes.kubeadmconfig import (HASH_PLACEHOLDER, INIT_FILE, JOIN_FILE, KEY_PLACEHOLDER,
+from fleetfab.roles.kubernetes.kubeadmconfig import (HASH_PLACEHOLDER, INIT_FILE, JOIN_FILE, KEY_PLACEHOLDER,
                                             TOKEN_PLACEHOLDER)
-from roles.kubernetes.packages import PackageSource, install_script
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes.packages import PackageSource, install_script
+from fleetfab.roles.kubernetes.versions import Version
 
 ADMIN_CONF = "/etc/kubernetes/admin.conf"
 KUBELET_CONF = "/etc/kubernetes/kubelet.conf"

@@ -14,9 +14,9 @@ engine compares or shows.
 from __future__ import annotations
 
 from fleetfab.resources import Directory, File
-from roles.kubernetes import topology
-from roles.kubernetes.containerd import SOCKET
-from roles.kubernetes.settings import ENDPOINT_PORT
+from fleetfab.roles.kubernetes import topology
+from fleetfab.roles.kubernetes.containerd import SOCKET
+from fleetfab.roles.kubernetes.settings import ENDPOINT_PORT
 
 CONFIG_DIR = "/etc/fleetfab/kubernetes"
 INIT_FILE = f"{CONFIG_DIR}/init.yaml"

@@ -21,8 +21,8 @@ from fleetfab.resources import Directory, File
 from fleetfab.resources.base import REPORT, Change, Resource, lines
 from fleetfab.resources.package import APT, REPAIR_DPKG
 from fleetfab.shell import cmd, q
-from roles.kubernetes.copied import CopiedFile
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes.copied import CopiedFile
+from fleetfab.roles.kubernetes.versions import Version
 
 PACKAGES = ("kubeadm", "kubelet", "kubectl")
 KEYRING_DIR = "/etc/apt/keyrings"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from roles.kubernetes.versions import Version, upgrade_problem
+from fleetfab.roles.kubernetes.versions import Version, upgrade_problem
 
 
 class Refused(Exception):

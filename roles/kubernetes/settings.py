@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fleetfab.inventory.sections import HOST_NAME
 from fleetfab.schema import Bool, Choice, Field, Int, IPAddress, ListOf, Network, Port, Record, Str, Url
-from roles.bind9.settings import DOMAIN
-from roles.kubernetes.versions import PATTERN
+from fleetfab.roles.bind9.settings import DOMAIN
+from fleetfab.roles.kubernetes.versions import PATTERN
 
 ROLE = "kubernetes"
 #: a registry host (and port) with a path, never starting with '-'

@@ -15,12 +15,12 @@ from fleetfab.text import one_line, printable
 from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain
 from fleetfab.report.jsonfile import write_report
-from roles.kubernetes import kubeadm, planner, topology
+from fleetfab.roles.kubernetes import kubeadm, planner, topology
 from fleetfab.errors import describe_error
-from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed, dumps, json_safe
-from roles.kubernetes.planner import Refused
-from roles.kubernetes.settings import ROLE
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes.cluster import CommandFailed, Operator, StepFailed, dumps, json_safe
+from fleetfab.roles.kubernetes.planner import Refused
+from fleetfab.roles.kubernetes.settings import ROLE
+from fleetfab.roles.kubernetes.versions import Version
 
 
 def _operate(purpose: str, hosts: str | None, work, json_path: str | None = None) -> int:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roles.kubernetes.settings import ENDPOINT_PORT, ROLE
-from roles.kubernetes.versions import Version
-from roles.wireguard.mesh import member, members
+from fleetfab.roles.kubernetes.settings import ENDPOINT_PORT, ROLE
+from fleetfab.roles.kubernetes.versions import Version
+from fleetfab.roles.wireguard.mesh import member, members
 
 #: bytes VXLAN (Flannel's backend) adds to a packet inside the mesh
 VXLAN_OVERHEAD = 50

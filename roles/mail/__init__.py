@@ -21,13 +21,13 @@ from fleetfab.dns import DnsRecord, holding_zone
 from fleetfab.resources import Command, Directory, File, Packages, Service, User
 from fleetfab.role import Export, Role, needs_exports
 from fleetfab.shell import q
-from roles.bind9.fleet import fleet_zones
-from roles.certificates.served import ServedCertificate
-from roles.mail import dkim, maps, mtasts, releases
-from roles.mail.checks import problems
-from roles.mail.leftovers import LeftoverMailboxes
-from roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
-from roles.mail.settings import DEFAULTS, ROLE, SETTINGS
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.certificates.served import ServedCertificate
+from fleetfab.roles.mail import dkim, maps, mtasts, releases
+from fleetfab.roles.mail.checks import problems
+from fleetfab.roles.mail.leftovers import LeftoverMailboxes
+from fleetfab.roles.mail.published import DkimServed, PostfixInEffect, PtrAgrees, main_cf_settings
+from fleetfab.roles.mail.settings import DEFAULTS, ROLE, SETTINGS
 
 PACKAGES = ("postfix", "dovecot-imapd", "dovecot-lmtpd", "opendkim", "opendkim-tools", "openssl", "bind9-dnsutils")
 MAPS_DIR = "/etc/postfix/fleetfab"

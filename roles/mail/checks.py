@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fleetfab.role import settings_problem
-from roles.mail import maps
-from roles.mail.settings import REQUIRED_ALIASES, ROLE
+from fleetfab.roles.mail import maps
+from fleetfab.roles.mail.settings import REQUIRED_ALIASES, ROLE
 
 
 def problems(inventory):
@@ -47,7 +47,7 @@ def _unknown_targets(inventory, host, domains):
 
 def _mta_sts_edge(inventory, host):
     """The policy's host must exist, serve it, and hold a certificate for each mta-sts name."""
-    from roles.mail import mtasts
+    from fleetfab.roles.mail import mtasts
 
     if not mtasts.enabled(host):
         return

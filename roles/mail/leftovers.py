@@ -23,8 +23,8 @@ from fleetfab.resources.base import REPORT, Change, Resource
 from fleetfab.role import Role, procedure_roles
 from fleetfab.shell import q
 from fleetfab.text import one_line
-from roles.mail.maps import VMAIL_HOME, mailbox_names
-from roles.mail.settings import ADDRESS, ROLE
+from fleetfab.roles.mail.maps import VMAIL_HOME, mailbox_names
+from fleetfab.roles.mail.settings import ADDRESS, ROLE
 
 #: the name a removed mailbox is kept under, in its domain's folder (a dot name: no mailbox is named so)
 REMOVED = ".removed-"
@@ -134,7 +134,7 @@ def refusal(inventory, host, address: str) -> str | None:
         return f"{host.name} has no mail role"
     if not re.fullmatch(ADDRESS, address):
         return f"{address!r} is not a mailbox address (local@domain)"
-    from roles.mail.maps import domains_of
+    from fleetfab.roles.mail.maps import domains_of
 
     if address in mailbox_names(domains_of(host.settings(ROLE))):
         return f"{address} is still a mailbox in the inventory: take it out there (and bootstrap) first"

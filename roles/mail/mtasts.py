@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 
 from fleetfab.dns import DnsRecord, holding_zone
-from roles.bind9.fleet import fleet_zones
-from roles.mail.settings import ROLE
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.mail.settings import ROLE
 
 PATH = "/.well-known/mta-sts.txt"
 DEFAULT_MODE, DEFAULT_MAX_AGE = "enforce", 604800
@@ -61,7 +61,7 @@ def records(inventory, host, mx: str) -> list[DnsRecord]:
 
 def served_by(inventory, edge) -> dict[str, str]:
     """domain -> policy text, for every mail host whose policies `edge` serves."""
-    from roles.mail import hostname
+    from fleetfab.roles.mail import hostname
 
     served = {}
     for host in inventory.with_role(ROLE):

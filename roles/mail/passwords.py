@@ -12,7 +12,7 @@ import getpass
 import subprocess
 import sys
 
-from roles.mail.settings import hash_problem
+from fleetfab.roles.mail.settings import hash_problem
 
 SCHEME = "SHA512-CRYPT"
 

@@ -14,14 +14,14 @@ from fleetfab.dns import holding_zone
 from fleetfab.report.views import PlainView
 from fleetfab.role import RoleContext
 from fleetfab.runner import RunOptions, run_fleet
-from roles.bind9.fleet import fleet_zones
-from roles.mail import mail_records
-from roles.mail.settings import ROLE
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.mail import mail_records
+from fleetfab.roles.mail.settings import ROLE
 
 
 def read_exports(inventory, hosts):
     """The mail hosts' exports, read-only, with the engine (nothing else of the hosts is read)."""
-    from roles.mail.rotate import Awaiting, Idle
+    from fleetfab.roles.mail.rotate import Awaiting, Idle
 
     names = {r for h in inventory.hosts.values() for r in h.roles}
     roles = {**{n: Idle(n) for n in names}, ROLE: Awaiting()}

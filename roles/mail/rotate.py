@@ -31,11 +31,11 @@ from fleetfab.resources.base import Change, Resource
 from fleetfab.role import Role
 from fleetfab.runner import RunOptions, run_fleet
 from fleetfab.shell import q
-from roles.bind9 import Bind9
-from roles.bind9.fleet import ROLE as BIND9, fleet_zones
-from roles.mail import Mail, dkim, maps
-from roles.mail.published import WAIT_SECONDS, DkimServed, dig
-from roles.mail.settings import ROLE
+from fleetfab.roles.bind9 import Bind9
+from fleetfab.roles.bind9.fleet import ROLE as BIND9, fleet_zones
+from fleetfab.roles.mail import Mail, dkim, maps
+from fleetfab.roles.mail.published import WAIT_SECONDS, DkimServed, dig
+from fleetfab.roles.mail.settings import ROLE
 
 
 class Idle(Role):

@@ -11,7 +11,7 @@ import re
 
 from fleetfab.inventory.sections import HOST_NAME
 from fleetfab.schema import AbsolutePath, Bool, Choice, Field, Int, ListOf, MapOf, Name, Null, OneOf, Record, Str, Url, Where
-from roles.bind9.settings import DOMAIN
+from fleetfab.roles.bind9.settings import DOMAIN
 
 ROLE = "mail"
 LOCAL_PART = r"[a-z0-9][a-z0-9._+-]*"

@@ -23,10 +23,10 @@ import dns.reversename
 from cryptography import x509
 
 from fleetfab.report.render import shown
-from roles.mail import MILTER_SOCKET, hostname
-from roles.mail.dkim import parse_keys, txt_value
-from roles.mail.rotate import served_by
-from roles.mail.settings import REQUIRED_ALIASES, ROLE
+from fleetfab.roles.mail import MILTER_SOCKET, hostname
+from fleetfab.roles.mail.dkim import parse_keys, txt_value
+from fleetfab.roles.mail.rotate import served_by
+from fleetfab.roles.mail.settings import REQUIRED_ALIASES, ROLE
 
 TIMEOUT = 5
 #: a certificate with fewer days left than this is a warning
@@ -176,7 +176,7 @@ def status(selection: str | None, json_path: str | None = None) -> int:
     from fleetfab.remote import Remote
     from fleetfab.report.jsonfile import write_report
     from fleetfab.ssh import connect
-    from roles.mail.report import read_exports
+    from fleetfab.roles.mail.report import read_exports
 
     out, err = consoles(json_path)
     loaded = load_or_explain(err, selection)

@@ -14,16 +14,16 @@ from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.keysource import KeySource
 from fleetfab.role import Role
 from fleetfab.templates import render
-from roles.vmhost.checks import check_guests
-from roles.vmhost.console import console_keys_script
-from roles.vmhost.domain import Domain, UnknownGuests
-from roles.vmhost.guests import guest_network, guests_on, spec_of
-from roles.vmhost.images import image_path, image_resources
-from roles.vmhost.layout import Layout
-from roles.vmhost.libvirt import XML_DIR, BridgePresent, Defined, validated
-from roles.vmhost.seed import SeedIso
-from roles.vmhost.seedfiles import seed_files
-from roles.vmhost.settings import DEFAULTS, ROLE, SETTINGS
+from fleetfab.roles.vmhost.checks import check_guests
+from fleetfab.roles.vmhost.console import console_keys_script
+from fleetfab.roles.vmhost.domain import Domain, UnknownGuests
+from fleetfab.roles.vmhost.guests import guest_network, guests_on, spec_of
+from fleetfab.roles.vmhost.images import image_path, image_resources
+from fleetfab.roles.vmhost.layout import Layout
+from fleetfab.roles.vmhost.libvirt import XML_DIR, BridgePresent, Defined, validated
+from fleetfab.roles.vmhost.seed import SeedIso
+from fleetfab.roles.vmhost.seedfiles import seed_files
+from fleetfab.roles.vmhost.settings import DEFAULTS, ROLE, SETTINGS
 
 PACKAGES = ("libvirt-daemon-system", "libvirt-clients", "libxml2-utils", "qemu-system-x86", "qemu-utils", "genisoimage",
             "dnsmasq-base", "iptables")

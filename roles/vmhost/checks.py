@@ -7,8 +7,8 @@ from collections import defaultdict
 
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
-from roles.vmhost.guests import guests_on, spec_of
-from roles.vmhost.settings import ROLE
+from fleetfab.roles.vmhost.guests import guests_on, spec_of
+from fleetfab.roles.vmhost.settings import ROLE
 
 
 def guest_problem(inventory, host, key: str, message: str) -> Problem:

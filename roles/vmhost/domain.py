@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fleetfab.resources import Change, Resource
 from fleetfab.shell import q
-from roles.vmhost.guests import GuestSpec
+from fleetfab.roles.vmhost.guests import GuestSpec
 
 
 @dataclass(frozen=True)

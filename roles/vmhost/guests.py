@@ -10,7 +10,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
-from roles.vmhost.settings import GUEST_DEFAULTS, ROLE
+from fleetfab.roles.vmhost.settings import GUEST_DEFAULTS, ROLE
 
 UNITS = {"M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
 #: the locally administered prefix QEMU and libvirt use for guests

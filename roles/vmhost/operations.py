@@ -14,9 +14,9 @@ from fleetfab.cli.commands import consoles, load_or_explain, procedure
 from fleetfab.resources import Change, Resource
 from fleetfab.role import procedure_roles
 from fleetfab.shell import q
-from roles.vmhost import VmHost
-from roles.vmhost.layout import Layout
-from roles.vmhost.settings import ROLE
+from fleetfab.roles.vmhost import VmHost
+from fleetfab.roles.vmhost.layout import Layout
+from fleetfab.roles.vmhost.settings import ROLE
 
 #: seconds a guest may take to power off cleanly before it is stopped hard
 SHUTDOWN = 120

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fleetfab.ssh import loaded_identity
 from fleetfab.templates import render
-from roles.vmhost.guests import GuestSpec, gateway_address, network_prefix
+from fleetfab.roles.vmhost.guests import GuestSpec, gateway_address, network_prefix
 
 
 def login_key(inventory) -> str:

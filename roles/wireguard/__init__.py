@@ -1,5 +1,5 @@
 """The WireGuard mesh role (see role.py), its resources, and key rotation."""
 
-from roles.wireguard.role import WireGuard
+from fleetfab.roles.wireguard.role import WireGuard
 
 __all__ = ["WireGuard"]

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from fleetfab.resources.base import Change, Resource, lines
 from fleetfab.shell import q
-from roles.wireguard.keys import public_key_command
-from roles.wireguard.mesh import Peer
+from fleetfab.roles.wireguard.keys import public_key_command
+from fleetfab.roles.wireguard.mesh import Peer
 
 RESTART = "restart wg0"
 SYNC = "sync wg0"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from roles.wireguard.allocation import Address, address_of
-from roles.wireguard.settings import Endpoint, parse_endpoint
+from fleetfab.roles.wireguard.allocation import Address, address_of
+from fleetfab.roles.wireguard.settings import Endpoint, parse_endpoint
 
 ROLE = "wireguard"
 

@@ -18,14 +18,14 @@ from fleetfab import shapes
 from fleetfab.problems import Problem
 from fleetfab.resources import Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports, settings_problem
-from roles.wireguard import allocation
-from roles.wireguard.keys import PrivateKey, public_key_command
-from roles.wireguard.live import RESTART, SYNC, LiveInterface, LivePeers
-from roles.wireguard.mesh import ROLE, Member, member, members, peers_of
-from roles.wireguard.settings import (CONFIG_DIR, CONFIG_PATH, DEFAULTS, INTERFACE, KEY_PATH, SERVICE, SETTINGS,
+from fleetfab.roles.wireguard import allocation
+from fleetfab.roles.wireguard.keys import PrivateKey, public_key_command
+from fleetfab.roles.wireguard.live import RESTART, SYNC, LiveInterface, LivePeers
+from fleetfab.roles.wireguard.mesh import ROLE, Member, member, members, peers_of
+from fleetfab.roles.wireguard.settings import (CONFIG_DIR, CONFIG_PATH, DEFAULTS, INTERFACE, KEY_PATH, SERVICE, SETTINGS,
                                       parse_endpoint)
-from roles.wireguard.sync import restart_script, sync_script
-from roles.wireguard.userspace import UserspaceFallback
+from fleetfab.roles.wireguard.sync import restart_script, sync_script
+from fleetfab.roles.wireguard.userspace import UserspaceFallback
 
 
 class WireGuard(Role):

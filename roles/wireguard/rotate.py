@@ -17,10 +17,10 @@ from fleetfab.cli import exitcodes
 from fleetfab.cli.commands import consoles, load_or_explain, procedure
 from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.role import procedure_roles
-from roles.wireguard.keys import NewPrivateKey
-from roles.wireguard.mesh import ROLE
-from roles.wireguard.role import WireGuard
-from roles.wireguard.settings import KEY_PATH
+from fleetfab.roles.wireguard.keys import NewPrivateKey
+from fleetfab.roles.wireguard.mesh import ROLE
+from fleetfab.roles.wireguard.role import WireGuard
+from fleetfab.roles.wireguard.settings import KEY_PATH
 
 
 class Rotating(WireGuard):

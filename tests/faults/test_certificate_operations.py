@@ -8,8 +8,8 @@ import time
 
 from cryptography import x509
 
-from roles.certificates import TRUSTED_CA
-from roles.mail.releases import postfix_unit_on
+from fleetfab.roles.certificates import TRUSTED_CA
+from fleetfab.roles.mail.releases import postfix_unit_on
 
 SERVE_WAIT = 15
 

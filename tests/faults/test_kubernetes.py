@@ -13,8 +13,8 @@ import subprocess
 import pytest
 
 from fleetfab.lab.paths import inventory_path
-from roles.kubernetes.imagearchive import write_image_archive
-from roles.kubernetes.images import REMOTE_DIR
+from fleetfab.roles.kubernetes.imagearchive import write_image_archive
+from fleetfab.roles.kubernetes.images import REMOTE_DIR
 from tests.faults.conftest import FaultLab
 
 NODE = "worker1"
@@ -154,7 +154,7 @@ def stand_in_bundle(lab, tmp_path):
 
 
 def test_the_bundle_install_resolves_every_dependency_from_the_bundle_with_no_download(lab, stand_in_bundle):
-    from roles.kubernetes.packages import install_script
+    from fleetfab.roles.kubernetes.packages import install_script
 
     out = lab.sh(NODE, "set -e\n" + install_script("1.35.9", ("kubeadm", "kubelet", "kubectl"), DEBS)
                  + "dpkg-query -W -f='${Package} ${db:Status-Status} ${Version}\\n' " + " ".join(STAND_INS) + "\n")
@@ -163,7 +163,7 @@ def test_the_bundle_install_resolves_every_dependency_from_the_bundle_with_no_do
 
 
 def test_a_bundle_missing_a_dependency_stops_apt_naming_it(lab, stand_in_bundle):
-    from roles.kubernetes.packages import install_script
+    from fleetfab.roles.kubernetes.packages import install_script
 
     lab.sh(NODE, f"rm -f {DEBS}/kubernetes-cni_*.deb")
     result = subprocess.run(["docker", "exec", "-i", lab.container(NODE), "sh", "-s"], capture_output=True, text=True,

@@ -14,7 +14,7 @@ import json
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from roles.controller.settings import INVENTORY, STATE_DIR, UNIT, VENV
+from fleetfab.roles.controller.settings import INVENTORY, STATE_DIR, UNIT, VENV
 
 EDITED = "ns2"
 #: the base role writes /etc/hosts: a line added by hand is drift

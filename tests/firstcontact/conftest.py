@@ -60,8 +60,8 @@ def checked(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def dependency_pins() -> list[str]:
-    from roles.controller.software import HostPython
-    from roles.controller.wheelhouse import runtime_pins
+    from fleetfab.roles.controller.software import HostPython
+    from fleetfab.roles.controller.wheelhouse import runtime_pins
 
     python = HostPython(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
     return runtime_pins(python)
@@ -84,7 +84,7 @@ def installed(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("install")
     assert ROOT not in work.parents
     # built from a copy: setuptools leaves a build/ folder beside the sources it builds
-    from roles.controller.wheelhouse import copy_sources
+    from fleetfab.roles.controller.wheelhouse import copy_sources
 
     sources = copy_sources(work / "src")
     checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheel"), str(sources))

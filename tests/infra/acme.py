@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 import urllib.request
 
-from roles.acme_ca import MANAGEMENT_PORT
+from fleetfab.roles.acme_ca import MANAGEMENT_PORT
 
 
 def ca_host(inventory):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
-from roles.base import SSHD_DROP_IN, SUDOERS, hostname
+from fleetfab.roles.base import SSHD_DROP_IN, SUDOERS, hostname
 
 ROLE = "base"
 

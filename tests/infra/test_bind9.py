@@ -30,10 +30,10 @@ import dns.zone
 import pytest
 import yaml
 
-from roles.bind9 import key_file, key_name
-from roles.bind9.fleet import fleet_zones, zones_of
-from roles.bind9.records import join
-from roles.bind9.zonedata import zone_content
+from fleetfab.roles.bind9 import key_file, key_name
+from fleetfab.roles.bind9.fleet import fleet_zones, zones_of
+from fleetfab.roles.bind9.records import join
+from fleetfab.roles.bind9.zonedata import zone_content
 
 ROLE = "bind9"
 TIMEOUT = 3.0

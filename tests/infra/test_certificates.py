@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fleetfab.shell import q
-from roles.bind9.acmekeys import acme_key_name
-from roles.bind9.challenges import challenge_name
-from roles.certificates import credentials_path, primary_of
-from roles.certificates.settings import combined, live
+from fleetfab.roles.bind9.acmekeys import acme_key_name
+from fleetfab.roles.bind9.challenges import challenge_name
+from fleetfab.roles.certificates import credentials_path, primary_of
+from fleetfab.roles.certificates.settings import combined, live
 
 ROLE = "certificates"
 

@@ -15,7 +15,7 @@ import pytest
 from fleetfab.cli.commands import drift_exit_code
 from fleetfab.report.views import PlainView
 from fleetfab.runner import RunOptions, run_fleet
-from roles.sshd import public_line
+from fleetfab.roles.sshd import public_line
 
 ACCOUNT = "fleetfab-sudo-check"
 

@@ -38,12 +38,12 @@ import yaml
 from fleetfab.exports import ExportBook
 from fleetfab.redact import Redactor
 from fleetfab.role import RoleContext
-from roles.kubernetes import containerd, topology
-from roles.kubernetes.imagearchive import write_image_archive
-from roles.kubernetes.kubeadmconfig import INIT_FILE, JOIN_FILE
-from roles.kubernetes.packages import PIN_FILE, SOURCE_FILE, available, keyring_path, resolve
-from roles.kubernetes.prereqs import SYSCTLS
-from roles.kubernetes.versions import containerd_problem
+from fleetfab.roles.kubernetes import containerd, topology
+from fleetfab.roles.kubernetes.imagearchive import write_image_archive
+from fleetfab.roles.kubernetes.kubeadmconfig import INIT_FILE, JOIN_FILE
+from fleetfab.roles.kubernetes.packages import PIN_FILE, SOURCE_FILE, available, keyring_path, resolve
+from fleetfab.roles.kubernetes.prereqs import SYSCTLS
+from fleetfab.roles.kubernetes.versions import containerd_problem
 from tests.infra.conftest import ssh_config_path
 
 ROLE = "kubernetes"

@@ -23,11 +23,11 @@ import dns.message
 import dns.query
 import pytest
 
-from roles.mail import hostname
-from roles.mail.status import all_checks, ask, served_by, served_certificate, txt_text
-from roles.mail.dkim import KEYS_COMMAND, parse_keys
-from roles.mail.maps import domains_of
-from roles.mail.releases import postfix_unit_on
+from fleetfab.roles.mail import hostname
+from fleetfab.roles.mail.status import all_checks, ask, served_by, served_certificate, txt_text
+from fleetfab.roles.mail.dkim import KEYS_COMMAND, parse_keys
+from fleetfab.roles.mail.maps import domains_of
+from fleetfab.roles.mail.releases import postfix_unit_on
 from tests.infra.acme import trusting
 
 ROLE = "mail"
@@ -244,7 +244,7 @@ def test_clients_trusting_the_fleets_ca_accept_the_mail_certificate(spec, invent
 
 
 def test_the_mta_sts_policy_is_served_over_https_and_announced_by_every_name_server(spec, inventory):
-    from roles.mail import mtasts
+    from fleetfab.roles.mail import mtasts
 
     if not mtasts.enabled(spec):
         pytest.skip("MTA-STS is not enabled for this host")

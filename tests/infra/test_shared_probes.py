@@ -9,7 +9,7 @@ from __future__ import annotations
 from fleetfab.facts import batch_script, new_boundary, probe_of, split_output
 from fleetfab.resources import File, Service
 from fleetfab.role import RoleContext
-from roles.base import Base
+from fleetfab.roles.base import Base
 
 ROLE = "base"
 

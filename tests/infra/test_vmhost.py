@@ -7,10 +7,10 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from fleetfab.keysource import parse_keys
-from roles.vmhost.console import console_keys_script
-from roles.vmhost.guests import guest_network, guests_on
-from roles.vmhost.layout import Layout
-from roles.vmhost.seedfiles import seed_files
+from fleetfab.roles.vmhost.console import console_keys_script
+from fleetfab.roles.vmhost.guests import guest_network, guests_on
+from fleetfab.roles.vmhost.layout import Layout
+from fleetfab.roles.vmhost.seedfiles import seed_files
 
 ROLE = "vmhost"
 

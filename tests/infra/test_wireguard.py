@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from roles.wireguard.mesh import members, reachable
-from roles.wireguard.settings import CONFIG_PATH, INTERFACE, KEY_PATH, SERVICE
+from fleetfab.roles.wireguard.mesh import members, reachable
+from fleetfab.roles.wireguard.settings import CONFIG_PATH, INTERFACE, KEY_PATH, SERVICE
 
 ROLE = "wireguard"
 #: the issue's bound on how old a peer's last handshake may be

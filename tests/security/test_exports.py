@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from roles.controller.settings import AUTHORIZED_KEYS as PEER_KEYS, KEY as OPS_KEY
+from fleetfab.roles.controller.settings import AUTHORIZED_KEYS as PEER_KEYS, KEY as OPS_KEY
 
 #: a `wg` first on root's PATH whose `pubkey` adds configuration after the key
 LYING_WG = """#!/bin/sh

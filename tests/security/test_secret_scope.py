@@ -20,10 +20,10 @@ import uuid
 import pytest
 
 from fleetfab.lab.paths import inventory_path
-from roles.bind9.challenges import challenge_name
-from roles.certificates import credentials_path, primary_of
-from roles.controller.settings import INVENTORY
-from roles.mail.passwords import hash_password
+from fleetfab.roles.bind9.challenges import challenge_name
+from fleetfab.roles.certificates import credentials_path, primary_of
+from fleetfab.roles.controller.settings import INVENTORY
+from fleetfab.roles.mail.passwords import hash_password
 from tests.faults.conftest import FaultLab
 
 #: the hosts these tests read: the primary, two certificates hosts, the ops host

@@ -17,7 +17,7 @@ import socket
 
 import pytest
 
-from roles.mail import MILTER_SOCKET
+from fleetfab.roles.mail import MILTER_SOCKET
 
 HOST = "ns2"
 ROOT_KEYS = "/root/.ssh/authorized_keys"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.resources import Command, File
-from roles.acme_ca import API_CERT, API_KEY, UNIT, AcmeCa
-from roles.bind9 import Bind9
-from roles.bind9.challenges import DYNAMIC_DIR, challenge_name
-from roles.bind9.records import Record
-from roles.bind9.resources import ZoneFile
+from fleetfab.roles.acme_ca import API_CERT, API_KEY, UNIT, AcmeCa
+from fleetfab.roles.bind9 import Bind9
+from fleetfab.roles.bind9.challenges import DYNAMIC_DIR, challenge_name
+from fleetfab.roles.bind9.records import Record
+from fleetfab.roles.bind9.resources import ZoneFile
 from tests.unit.acme_fleet import INVENTORY, context
 
 LOCAL = "file /etc/bind/named.conf.local"
@@ -190,7 +190,7 @@ def test_pebble_never_refuses_a_nonce_on_purpose(inventory):
 
 def test_pebble_is_restarted_only_when_it_runs_settings_older_than_its_files():
     """A pebble the same run just started keeps its root: certificates issued from it stay valid."""
-    from roles.acme_ca import CONFIG, RESTART, AcmeCa
+    from fleetfab.roles.acme_ca import CONFIG, RESTART, AcmeCa
 
     script = AcmeCa().handlers(None)[RESTART]
     condition = script.splitlines()[1]

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from fleetfab.resources import Command
-from roles.bind9 import Bind9
-from roles.bind9.acmekeys import ACME_KEY_DIR, LEGACY_KEY, acme_export, acme_key_file, acme_key_name
-from roles.certificates import Certificates
+from fleetfab.roles.bind9 import Bind9
+from fleetfab.roles.bind9.acmekeys import ACME_KEY_DIR, LEGACY_KEY, acme_export, acme_key_file, acme_key_name
+from fleetfab.roles.certificates import Certificates
 from tests.unit.acme_fleet import ACME_SECRET_NS1, ACME_SECRET_NS1_MAIL1, ACME_SECRET_NS9, INVENTORY, context
 
 LOCAL = "file /etc/bind/named.conf.local"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.role import RoleContext
-from roles.base import SSHD_DROP_IN, SUDOERS, Base
+from fleetfab.roles.base import SSHD_DROP_IN, SUDOERS, Base
 
 INVENTORY = """
     vars:

@@ -43,4 +43,4 @@ def test_the_workload_data_matches_the_bench_inventory():
 def test_the_bench_roles_are_the_real_base_role_and_the_bench_role():
     roles = workload.roles()
     assert sorted(roles) == ["base", "bench"]
-    assert type(roles["base"]).__module__ == "roles.base"
+    assert type(roles["base"]).__module__ == "fleetfab.roles.base"

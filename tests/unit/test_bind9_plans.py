@@ -10,11 +10,11 @@ import pytest
 from fleetfab.exports import ExportBook
 from fleetfab.redact import Redactor
 from fleetfab.role import RoleContext
-from roles.bind9 import Bind9
-from roles.bind9.fleet import fleet_zones
-from roles.bind9.resources import SecondarySync, ZoneFile, ZoneGuard
-from roles.bind9.zonedata import zone_content
-from roles.bind9.zonefile import render_zone, serial_of
+from fleetfab.roles.bind9 import Bind9
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.bind9.resources import SecondarySync, ZoneFile, ZoneGuard
+from fleetfab.roles.bind9.zonedata import zone_content
+from fleetfab.roles.bind9.zonefile import render_zone, serial_of
 from tests.unit.bind9_fleet import INVENTORY
 
 TODAY = date(2026, 11, 22)

@@ -1,6 +1,6 @@
 """The safety threshold: more than a third of a zone of 10+ records is refused."""
 
-from roles.bind9.safety import judge
+from fleetfab.roles.bind9.safety import judge
 
 
 def records(count: int, prefix: str = "h") -> set:

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from roles.bind9.serial import next_serial
+from fleetfab.roles.bind9.serial import next_serial
 
 DAY = date(2026, 11, 22)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from roles.bind9.fleet import fleet_zones, reverse_zone_name
-from roles.bind9.zonedata import zone_content
-from roles.bind9.zonefile import records_in, render_zone, same_content, serial_of, with_serial
+from fleetfab.roles.bind9.fleet import fleet_zones, reverse_zone_name
+from fleetfab.roles.bind9.zonedata import zone_content
+from fleetfab.roles.bind9.zonefile import records_in, render_zone, same_content, serial_of, with_serial
 from tests.unit.bind9_fleet import INVENTORY
 
 
@@ -91,7 +91,7 @@ def test_a_file_edited_by_hand_has_other_content(zones):
 
 
 def test_long_txt_values_are_split_into_strings_of_255():
-    from roles.bind9.records import txt_rdata
+    from fleetfab.roles.bind9.records import txt_rdata
 
     value = "p=" + "A" * 400
     assert txt_rdata(value) == f'"{value[:255]}" "{value[255:]}"'

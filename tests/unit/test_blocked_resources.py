@@ -8,7 +8,7 @@ from fleetfab.report.model import HostReport
 from fleetfab.resources import File
 from fleetfab.resources.blocked import Blocked
 from fleetfab.role import RoleContext, needs_exports
-from roles.bind9 import Bind9
+from fleetfab.roles.bind9 import Bind9
 from tests.unit.bind9_fleet import INVENTORY
 
 KEY_FILE = "file /etc/bind/fleetfab-keys/fleetfab-ns1.key"

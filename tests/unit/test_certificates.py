@@ -9,9 +9,9 @@ import pytest
 
 from fleetfab.resources import File
 from fleetfab.resources.blocked import Blocked
-from roles.certificates import Certificates
-from roles.certificates.certificate import Certificate
-from roles.certificates.settings import LETS_ENCRYPT, combined
+from fleetfab.roles.certificates import Certificates
+from fleetfab.roles.certificates.certificate import Certificate
+from fleetfab.roles.certificates.settings import LETS_ENCRYPT, combined
 from tests.unit.acme_fleet import ACME_SECRET_NS1, ACME_SECRET_NS9, INVENTORY, context, line_in
 
 CREDENTIALS_NS1 = "/etc/fleetfab/acme/rfc2136-ns1.ini"

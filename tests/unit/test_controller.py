@@ -10,10 +10,10 @@ import yaml
 
 from fleetfab.inventory import load_inventory
 from fleetfab.resources.blocked import Blocked
-from roles.controller.access import drift_account
-from roles.controller.copy import ops_document, ops_inventory, ops_known_hosts
-from roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, INVENTORY, KEY, KNOWN_HOSTS
-from roles.controller.units import scheduled_command, seconds, systemd_quoted
+from fleetfab.roles.controller.access import drift_account
+from fleetfab.roles.controller.copy import ops_document, ops_inventory, ops_known_hosts
+from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, INVENTORY, KEY, KNOWN_HOSTS
+from fleetfab.roles.controller.units import scheduled_command, seconds, systemd_quoted
 from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
 from tests.unit.controller_fleet import OPS_FLEET, OPS_PUBLIC_KEY, by_key, context
 
@@ -26,7 +26,7 @@ def fleet(write_inventory):
 
 
 def ops_resources(inventory):
-    from roles.controller import Controller
+    from fleetfab.roles.controller import Controller
 
     return by_key(Controller().resources(context(inventory, "ops1", "controller")))
 
@@ -118,7 +118,7 @@ def test_an_ops_host_never_read_blocks_only_the_key_and_keeps_the_hosts_copy(fle
 
 
 def test_the_base_role_carries_the_drift_account_on_every_host(fleet):
-    from roles.base import Base
+    from fleetfab.roles.base import Base
 
     for host in fleet.hosts:
         assert f"file {AUTHORIZED_KEYS}" in by_key(Base().resources(context(fleet, host, "base")))
@@ -199,7 +199,7 @@ def test_a_guests_keys_are_left_to_its_vm_hosts_console_not_copied(write_invento
 def test_a_guests_seed_is_not_compared_from_the_ops_hosts_copy(write_inventory, tmp_path):
     """The copy logs in as the ops host's account: a seed made from it would name that key, not the operator's."""
     from fleetfab.role import RoleContext
-    from roles.vmhost import VmHost
+    from fleetfab.roles.vmhost import VmHost
     from tests.unit.vmhost_fleet import write_fleet
 
     operator = load_inventory(write_fleet(write_inventory))

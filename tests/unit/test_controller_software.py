@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from roles.controller.software import FleetfabInstalled, HostPython, source_digest, source_files
-from roles.controller.wheelhouse import runtime_pins, target_options
+from fleetfab.roles.controller.software import FleetfabInstalled, HostPython, source_digest, source_files
+from fleetfab.roles.controller.wheelhouse import runtime_pins, target_options
 
 DIGEST = "ab" * 32
 PYTHON = HostPython("3.11", "x86_64")
@@ -49,7 +49,7 @@ def test_another_fleetfab_is_replaced_and_the_summary_names_both():
 
 
 def test_a_new_virtualenv_is_swapped_in_by_renaming_a_symlink(monkeypatch):
-    import roles.controller.wheelhouse as wheelhouse
+    import fleetfab.roles.controller.wheelhouse as wheelhouse
 
     monkeypatch.setattr(wheelhouse, "archive_digest", lambda digest, python: "ef" * 32)
     resource = FleetfabInstalled("/opt/fleetfab/venv", DIGEST)

@@ -2,7 +2,7 @@
 
 import json
 
-from roles.controller.status import BETWEEN, parse, read_script
+from fleetfab.roles.controller.status import BETWEEN, parse, read_script
 
 
 def test_both_files_are_read_in_one_script_that_never_fails_on_a_missing_one():

@@ -102,7 +102,7 @@ def test_lab_diagram_draws_every_host_once_with_its_address_and_roles(lab, lab_d
 
 
 def test_lab_diagram_shows_every_mesh_member_with_its_mesh_address(lab, lab_dot):
-    from roles.wireguard.mesh import members
+    from fleetfab.roles.wireguard.mesh import members
 
     everyone = members(lab)
     assert {m.name for m in everyone} == {h.name for h in lab.hosts.values() if "mesh" in h.groups}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from roles.certificates.settings import combined
-from roles.edge import CONFIG, Edge
-from roles.certificates.served import ServedCertificate
+from fleetfab.roles.certificates.settings import combined
+from fleetfab.roles.edge import CONFIG, Edge
+from fleetfab.roles.certificates.served import ServedCertificate
 from tests.unit.acme_fleet import INVENTORY, context, line_in
 
 FINGERPRINT = "sha256 Fingerprint=AB:CD:EF:01"

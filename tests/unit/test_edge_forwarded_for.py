@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roles.edge import CONFIG, Edge
+from fleetfab.roles.edge import CONFIG, Edge
 from tests.unit.acme_fleet import INVENTORY, context
 
 

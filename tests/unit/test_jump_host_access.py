@@ -9,7 +9,7 @@ import pytest
 
 from fleetfab.lab.sshconfig import render
 from fleetfab.role import RoleContext
-from roles.base import SSHD_DROP_IN, Base
+from fleetfab.roles.base import SSHD_DROP_IN, Base
 
 FLEET = """
     ssh: {jump: bastion}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from roles.kubernetes.cluster import CommandFailed, Operator, StepFailed
-from roles.kubernetes.planner import Cluster, NodeState, Step, plan_remove, plan_renew, plan_up
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes.cluster import CommandFailed, Operator, StepFailed
+from fleetfab.roles.kubernetes.planner import Cluster, NodeState, Step, plan_remove, plan_renew, plan_up
+from fleetfab.roles.kubernetes.versions import Version
 from tests.unit.test_kubernetes_kubeadm import KEY, PRINTED, SOURCE, TOKEN, UPLOAD_CERTS, node, node_list
 
 V131 = Version.parse("1.35.9")

@@ -14,8 +14,8 @@ import subprocess
 
 import pytest
 
-from roles.kubernetes import containerd
-from roles.kubernetes.versions import Version, containerd_problem, containerd_schema, containerd_version
+from fleetfab.roles.kubernetes import containerd
+from fleetfab.roles.kubernetes.versions import Version, containerd_problem, containerd_schema, containerd_version
 from tests.unit.test_kubernetes_role import CONTAINERD_16, CONTAINERD_20, content, desired, inventory_of  # noqa: F401
 
 CONTAINERD_17 = "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-1"

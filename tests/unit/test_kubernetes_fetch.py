@@ -16,7 +16,7 @@ import pytest
 
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
-from roles.kubernetes.cluster import FetchFailed, fetch
+from fleetfab.roles.kubernetes.cluster import FetchFailed, fetch
 
 SNAPSHOT = "/var/backups/fleetfab/etcd/fleetfab-snapshot-20261202T000000Z.db"
 

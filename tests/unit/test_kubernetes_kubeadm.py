@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from roles.kubernetes import kubeadm
-from roles.kubernetes.kubeadm import JoinCommand, ParseError
-from roles.kubernetes.kubeadmconfig import HASH_PLACEHOLDER, KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
-from roles.kubernetes.packages import PackageSource
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes import kubeadm
+from fleetfab.roles.kubernetes.kubeadm import JoinCommand, ParseError
+from fleetfab.roles.kubernetes.kubeadmconfig import HASH_PLACEHOLDER, KEY_PLACEHOLDER, TOKEN_PLACEHOLDER
+from fleetfab.roles.kubernetes.packages import PackageSource
+from fleetfab.roles.kubernetes.versions import Version
 
 TOKEN = "k3ub9x.4rt1bq2hd8s0zv7c"
 HASH = "sha256:" + "7c" * 32

@@ -6,8 +6,8 @@ import pytest
 
 import dataclasses
 
-from roles.kubernetes.planner import Cluster, NodeState, Refused, plan_remove, plan_renew, plan_reset, plan_up, plan_upgrade
-from roles.kubernetes.versions import Version
+from fleetfab.roles.kubernetes.planner import Cluster, NodeState, Refused, plan_remove, plan_renew, plan_reset, plan_up, plan_upgrade
+from fleetfab.roles.kubernetes.versions import Version
 
 V131, V132, V133 = Version.parse("1.35.9"), Version.parse("1.36.4"), Version.parse("1.37.1")
 

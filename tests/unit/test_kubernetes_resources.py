@@ -12,14 +12,14 @@ import tarfile
 import pytest
 
 from fleetfab.redact import Redactor
-from roles.kubernetes import kubeadm
-from roles.kubernetes.copied import CopiedFile
-from roles.kubernetes.health import CertificatesFresh, NodesHealthy
-from roles.kubernetes.imagearchive import image_archive
-from roles.kubernetes.images import ImportedImages, archive_names, normalised
-from roles.kubernetes.packages import KubePackages, bundle_install
-from roles.kubernetes.prereqs import KernelModules, SwapOff
-from roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
+from fleetfab.roles.kubernetes import kubeadm
+from fleetfab.roles.kubernetes.copied import CopiedFile
+from fleetfab.roles.kubernetes.health import CertificatesFresh, NodesHealthy
+from fleetfab.roles.kubernetes.imagearchive import image_archive
+from fleetfab.roles.kubernetes.images import ImportedImages, archive_names, normalised
+from fleetfab.roles.kubernetes.packages import KubePackages, bundle_install
+from fleetfab.roles.kubernetes.prereqs import KernelModules, SwapOff
+from fleetfab.roles.kubernetes.versions import Version, containerd_schema, upgrade_problem
 from tests.unit.test_kubernetes_kubeadm import EXPIRATION_TEXT, JOINED_CONTROL_PLANE, node, node_list
 
 MODULES = KernelModules()

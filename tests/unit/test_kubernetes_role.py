@@ -12,11 +12,11 @@ from fleetfab.exports import ExportBook
 from fleetfab.inventory import InputError, load_inventory
 from fleetfab.redact import Redactor
 from fleetfab.role import RoleContext
-from roles.kubernetes import Kubernetes
-from roles.kubernetes.copied import CopiedFile
-from roles.kubernetes.imagearchive import image_archive
-from roles.kubernetes.packages import KubePackages
-from roles.kubernetes.prereqs import SwapOff
+from fleetfab.roles.kubernetes import Kubernetes
+from fleetfab.roles.kubernetes.copied import CopiedFile
+from fleetfab.roles.kubernetes.imagearchive import image_archive
+from fleetfab.roles.kubernetes.packages import KubePackages
+from fleetfab.roles.kubernetes.prereqs import SwapOff
 
 CONTAINERD_16 = "containerd github.com/containerd/containerd 1.6.20~ds1 1.6.20~ds1-1+deb12u3"
 CONTAINERD_17 = "containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-1"
@@ -388,7 +388,7 @@ def test_a_node_without_the_mesh_is_refused(problems_of):
 
 
 def test_a_bootstrap_of_the_nodes_ends_with_kubernetes_up_over_exactly_those_nodes(inventory_of):
-    from roles.kubernetes import tasks
+    from fleetfab.roles.kubernetes import tasks
 
     inventory = inventory_of()
     step = Kubernetes().after_bootstrap(inventory, list(inventory.hosts.values()))

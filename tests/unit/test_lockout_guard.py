@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from fleetfab.role import RoleContext
-from roles.base import Base
-from roles.lockout import LockoutGuard, sudo_rule
+from fleetfab.roles.base import Base
+from fleetfab.roles.lockout import LockoutGuard, sudo_rule
 
 OPS_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyForTestsOnly ops@example.com"
 

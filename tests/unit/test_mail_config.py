@@ -8,7 +8,7 @@ import pytest
 
 from fleetfab.resources import Command, File
 from fleetfab.resources.blocked import Blocked
-from roles.mail import Mail, maps
+from fleetfab.roles.mail import Mail, maps
 from tests.unit.mail_fleet import ALICE_HASH, BOB_HASH, CAROL_HASH, INVENTORY, context
 
 USERS = "file /etc/dovecot/fleetfab-users"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roles.mail.settings import hash_problem
+from fleetfab.roles.mail.settings import hash_problem
 
 BARE = "$6$saltsalt$" + "a" * 86
 

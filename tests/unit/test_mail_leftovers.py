@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.resources.base import REPORT
-from roles.mail import Mail
-from roles.mail.leftovers import LeftoverMailboxes, MailboxRemoved, address_of, refusal
+from fleetfab.roles.mail import Mail
+from fleetfab.roles.mail.leftovers import LeftoverMailboxes, MailboxRemoved, address_of, refusal
 from tests.unit.mail_fleet import INVENTORY, context
 
 LEFTOVERS = "mailboxes not in the inventory (/var/vmail)"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.inventory import InputError, load_inventory
-from roles.edge import Edge, policy_file
-from roles.mail import mtasts
+from fleetfab.roles.edge import Edge, policy_file
+from fleetfab.roles.mail import mtasts
 from fleetfab.role import RoleContext
 
 LAB = "inventory/lab.yml"

@@ -7,14 +7,14 @@ import re
 import pytest
 
 from fleetfab.dns import DnsRecord
-from roles.bind9 import Bind9
-from roles.bind9.fleet import fleet_zones
-from roles.bind9.records import txt_rdata
-from roles.bind9.resources import ZoneFile
-from roles.bind9.zonedata import zone_content
-from roles.bind9.zonefile import render_zone
-from roles.mail import Mail, dkim
-from roles.mail.published import DkimServed, PtrAgrees
+from fleetfab.roles.bind9 import Bind9
+from fleetfab.roles.bind9.fleet import fleet_zones
+from fleetfab.roles.bind9.records import txt_rdata
+from fleetfab.roles.bind9.resources import ZoneFile
+from fleetfab.roles.bind9.zonedata import zone_content
+from fleetfab.roles.bind9.zonefile import render_zone
+from fleetfab.roles.mail import Mail, dkim
+from fleetfab.roles.mail.published import DkimServed, PtrAgrees
 from tests.unit.mail_fleet import INVENTORY, PUBLIC_KEY, context
 
 DKIM_VALUE = f"v=DKIM1; k=rsa; p={PUBLIC_KEY}"

@@ -14,8 +14,8 @@ import pytest
 
 from fleetfab.release import Release
 from fleetfab.resources import File
-from roles.mail import Mail
-from roles.mail.published import main_cf_settings
+from fleetfab.roles.mail import Mail
+from fleetfab.roles.mail.published import main_cf_settings
 from tests.unit.mail_fleet import BOOKWORM, INVENTORY, TRIXIE, context
 
 #: a Debian 13 host whose mail packages are not installed yet (a first bootstrap)

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from roles.mail import hostname
-from roles.mail.settings import hash_problem
+from fleetfab.roles.mail import hostname
+from fleetfab.roles.mail.settings import hash_problem
 from tests.unit.mail_fleet import ALICE_HASH, INVENTORY, line_in
 
 ALICE = f'alice: {{password: "{ALICE_HASH}"}}'

@@ -21,9 +21,9 @@ from fleetfab.report.jsonfile import report_document
 from fleetfab.report.model import ChangeRecord, HostReport
 from fleetfab.report.render import changes_table, print_diffs
 from fleetfab.role import RoleContext
-from roles.controller.settings import INVENTORY as OPS_COPY
-from roles.mail import USERS_FILE, Mail
-from roles.mail.settings import HASH_SCHEMES, hash_problem
+from fleetfab.roles.controller.settings import INVENTORY as OPS_COPY
+from fleetfab.roles.mail import USERS_FILE, Mail
+from fleetfab.roles.mail.settings import HASH_SCHEMES, hash_problem
 from tests.unit.mail_fleet import ALICE_HASH, BOB_HASH, BOOKWORM, INVENTORY, book
 
 #: a storable hash of each scheme the mail role accepts (well-formed, made up)
@@ -89,7 +89,7 @@ def ops_fleet(write_inventory):
 
 
 def ops_copy(inventory):
-    from roles.controller import Controller
+    from fleetfab.roles.controller import Controller
     from tests.unit.controller_fleet import book as ops_book
 
     context = RoleContext(inventory, inventory.hosts["ops1"], "controller", ops_book())

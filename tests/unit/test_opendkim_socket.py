@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roles.mail import MILTER_DIR, MILTER_SOCKET, RELOAD_DKIM_SCRIPT, Mail
+from fleetfab.roles.mail import MILTER_DIR, MILTER_SOCKET, RELOAD_DKIM_SCRIPT, Mail
 from tests.unit.mail_fleet import INVENTORY, context
 
 

@@ -2,7 +2,7 @@
 
 from fleetfab.cli.roledoc import markdown, rows
 from fleetfab.registry import all_roles
-from roles.base import Base
+from fleetfab.roles.base import Base
 
 
 def test_every_setting_of_a_role_is_documented_with_its_default():

@@ -7,8 +7,8 @@ import pytest
 
 from fleetfab.inventory import load_inventory
 from fleetfab.role import RoleContext
-from roles.base import SSHD_DROP_IN, Base
-from roles.sshd import ROOT_KEYS
+from fleetfab.roles.base import SSHD_DROP_IN, Base
+from fleetfab.roles.sshd import ROOT_KEYS
 from tests.unit.vmhost_fleet import write_fleet
 
 INVENTORY = """
@@ -159,7 +159,7 @@ def test_an_ops_hosts_copy_keeps_the_operators_key_it_was_told(fleet, login_key,
     import yaml
 
     from fleetfab.inventory import load_inventory
-    from roles.controller.copy import ops_inventory
+    from fleetfab.roles.controller.copy import ops_inventory
 
     copied = tmp_path / "copy" / "fleet.yml"
     copied.parent.mkdir()

@@ -10,10 +10,10 @@ import pytest
 
 from fleetfab.inventory import InputError, load_inventory
 from fleetfab.role import RoleContext
-from roles.vmhost import VmHost
-from roles.vmhost.domain import Domain, UnknownGuests
-from roles.vmhost.guests import derived_mac
-from roles.vmhost.seed import SeedIso
+from fleetfab.roles.vmhost import VmHost
+from fleetfab.roles.vmhost.domain import Domain, UnknownGuests
+from fleetfab.roles.vmhost.guests import derived_mac
+from fleetfab.roles.vmhost.seed import SeedIso
 from tests.unit.vmhost_fleet import VM_FLEET, write_fleet
 
 
@@ -108,7 +108,7 @@ def test_the_seed_gives_the_guest_its_static_address_matched_by_mac(fleet):
 def test_the_seed_authorizes_the_key_fleetfab_logs_in_with(fleet):
     import yaml
 
-    from roles.vmhost.seedfiles import login_key
+    from fleetfab.roles.vmhost.seedfiles import login_key
 
     user_data = seed(fleet)["user-data"]
     assert user_data.startswith("#cloud-config\n")

@@ -1,8 +1,8 @@
 """vmhost.destroy and vmhost.reboot: what they do to a guest, and what they keep."""
 
 from fleetfab.keysource import parse_keys
-from roles.vmhost.console import console_keys_script
-from roles.vmhost.operations import GuestGone, GuestRestarted
+from fleetfab.roles.vmhost.console import console_keys_script
+from fleetfab.roles.vmhost.operations import GuestGone, GuestRestarted
 
 DISK = "/var/lib/libvirt/images/fleetfab/guests/g1.qcow2"
 SEED = "/var/lib/libvirt/images/fleetfab/seed/g1.iso"
@@ -69,7 +69,7 @@ def test_a_console_before_the_keys_are_printed_tells_none(tmp_path):
 
 def test_a_procedure_still_tells_a_restarted_guests_keys(write_inventory):
     from fleetfab.inventory import load_inventory
-    from roles.vmhost.operations import Procedure
+    from fleetfab.roles.vmhost.operations import Procedure
     from tests.unit.vmhost_fleet import write_fleet
 
     inventory = load_inventory(write_fleet(write_inventory))

@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from roles.wireguard import allocation
-from roles.wireguard.mesh import members
+from fleetfab.roles.wireguard import allocation
+from fleetfab.roles.wireguard.mesh import members
 from tests.unit.wireguard_fleet import MESH, write_and_load
 
 NETWORK = ipaddress.ip_network("100.64.0.0/24")

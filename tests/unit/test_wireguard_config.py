@@ -10,10 +10,10 @@ from fleetfab.redact import Redactor
 from fleetfab.resources.blocked import Blocked
 from fleetfab.role import RoleContext
 from fleetfab.resources import File, Service
-from roles.wireguard import WireGuard
-from roles.wireguard.keys import PrivateKey
-from roles.wireguard.live import RESTART, SYNC
-from roles.wireguard.userspace import UserspaceFallback
+from fleetfab.roles.wireguard import WireGuard
+from fleetfab.roles.wireguard.keys import PrivateKey
+from fleetfab.roles.wireguard.live import RESTART, SYNC
+from fleetfab.roles.wireguard.userspace import UserspaceFallback
 from tests.unit.wireguard_fleet import PUBLIC_KEYS, context, desired, write_and_load
 
 CONFIG = "file /etc/wireguard/wg0.conf"

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from roles.wireguard.live import public_dump
+from fleetfab.roles.wireguard.live import public_dump
 from tests.unit.wireguard_fleet import PUBLIC_KEYS, desired, write_and_load
 
 A, B, C, D = (PUBLIC_KEYS[n] for n in ("alpha", "bravo", "charlie", "delta"))

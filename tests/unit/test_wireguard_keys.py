@@ -8,10 +8,10 @@ import subprocess
 
 import pytest
 
-from roles.wireguard import WireGuard
-from roles.wireguard.keys import NewPrivateKey, PrivateKey, generate_script
-from roles.wireguard.sync import sync_script
-from roles.wireguard.userspace import UserspaceFallback
+from fleetfab.roles.wireguard import WireGuard
+from fleetfab.roles.wireguard.keys import NewPrivateKey, PrivateKey, generate_script
+from fleetfab.roles.wireguard.sync import sync_script
+from fleetfab.roles.wireguard.userspace import UserspaceFallback
 from tests.unit.wireguard_fleet import context, desired, write_and_load
 
 KEY = "/etc/wireguard/wg0.key"

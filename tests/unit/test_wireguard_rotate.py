@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from roles.wireguard.keys import NewPrivateKey
+from fleetfab.roles.wireguard.keys import NewPrivateKey
 from fleetfab.role import Idle
-from roles.wireguard.rotate import rotation_roles
+from fleetfab.roles.wireguard.rotate import rotation_roles
 from tests.unit.wireguard_fleet import context, write_and_load
 
 INVENTORY = """
@@ -47,7 +47,7 @@ def test_every_other_role_stands_idle_during_a_rotation(tmp_path):
 def test_a_rotation_says_what_changed_with_the_new_public_key():
     from fleetfab.exports import ExportBook
     from fleetfab.redact import Redactor
-    from roles.wireguard.rotate import rotated_lines
+    from fleetfab.roles.wireguard.rotate import rotated_lines
 
     book = ExportBook(Redactor())
     new = "4dTqyH1MxGv0p0kJ2h2m3XQm9eW5c3YpXyq0kq9oQ3A="
@@ -60,7 +60,7 @@ def test_a_rotation_says_what_changed_with_the_new_public_key():
 def test_a_rotation_whose_new_key_was_not_read_does_not_claim_one():
     from fleetfab.exports import ExportBook
     from fleetfab.redact import Redactor
-    from roles.wireguard.rotate import rotated_lines
+    from fleetfab.roles.wireguard.rotate import rotated_lines
 
     [line] = rotated_lines(ExportBook(Redactor()), ["alpha"], 3)
     assert line == "alpha: its new public key could not be read in this run; `fab -H alpha drift` shows it"

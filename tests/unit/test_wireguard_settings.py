@@ -6,8 +6,8 @@ import ipaddress
 
 import pytest
 
-from roles.wireguard.allocation import allocated
-from roles.wireguard.settings import Endpoint, parse_endpoint
+from fleetfab.roles.wireguard.allocation import allocated
+from fleetfab.roles.wireguard.settings import Endpoint, parse_endpoint
 
 
 def mesh(hosts: str, network: str = "100.64.0.0/24") -> str:

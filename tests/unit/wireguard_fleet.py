@@ -8,7 +8,7 @@ from fleetfab.exports import ExportBook
 from fleetfab.inventory import load_inventory
 from fleetfab.redact import Redactor
 from fleetfab.role import RoleContext
-from roles.wireguard import WireGuard
+from fleetfab.roles.wireguard import WireGuard
 
 MESH = """
     groups:
