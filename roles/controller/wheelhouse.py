@@ -77,7 +77,7 @@ def copy_sources(target: Path) -> Path:
     if not (root / "pyproject.toml").exists():
         raise WheelhouseError(f"no fleetfab checkout at {root}: wheels are built from one")
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(root / name, target / name)
     for name, root in source_roots().items():
         shutil.copytree(root, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
