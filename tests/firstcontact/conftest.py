@@ -1,10 +1,8 @@
 """An operator's own fleet from zero, as the README's "Your own fleet" tells it, against lab machines.
 
 fleetfab is installed from a wheel built from this checkout into a fresh
-virtualenv in a temporary folder, and run from there (`fleetfab
---inventory hosts.yml`), never from the clone. Its dependencies come from a
-local wheel cache, filled once per set of pinned versions
-(~/.cache/fleetfab/firstcontact/), so a run installs offline. The lab
+virtualenv in a temporary folder (tests/wheel_install.py), and run from
+there (`fleetfab --inventory hosts.yml`), never from the clone. The lab
 machines used (edge1 as the jump host, worker2 and ns2 behind it) are
 converged back to the lab's own inventory at the end, with root's lab key
 put back through the lab's console (docker exec) first, as an operator
@@ -14,12 +12,8 @@ $FLEETFAB_INVENTORY, else inventory/lab.yml).
 
 from __future__ import annotations
 
-import hashlib
-import os
-import platform
 import shutil
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +23,13 @@ import yaml
 
 from fleetfab.lab.paths import inventory_path
 from tests.faults.conftest import FaultLab
+from tests.wheel_install import clean_environment, install_from_wheel
 
 #: the jump host, and the hosts reached through it
 JUMP, BEHIND = "edge1", ("worker2", "ns2")
 MACHINES = (JUMP, *BEHIND)
 #: the admin account fleetfab switches to: the lab's own, so converging back rewrites only its keys
 ADMIN = "ops"
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def pytest_addoption(parser):
@@ -53,46 +47,10 @@ def run(*args, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(list(args), capture_output=True, text=True, timeout=600, **kwargs)
 
 
-def checked(*args, **kwargs) -> subprocess.CompletedProcess:
-    done = run(*args, **kwargs)
-    assert done.returncode == 0, f"{' '.join(map(str, args))}: {done.stdout}{done.stderr}"
-    return done
-
-
-def dependency_pins() -> list[str]:
-    from fleetfab.roles.controller.software import HostPython
-    from fleetfab.roles.controller.wheelhouse import runtime_pins
-
-    python = HostPython(f"{sys.version_info.major}.{sys.version_info.minor}", platform.machine())
-    return runtime_pins(python)
-
-
-def dependency_wheels() -> Path:
-    """fleetfab's dependencies as wheels, at the versions this checkout runs: downloaded once, then reused."""
-    pins = dependency_pins()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fleetfab" / "firstcontact"
-    folder = cache / hashlib.sha256("\n".join(pins).encode()).hexdigest()[:16]
-    if not (folder / "complete").exists():
-        checked(sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:", "--dest", str(folder), *pins)
-        (folder / "complete").write_text("\n".join(pins) + "\n")
-    return folder
-
-
 @pytest.fixture(scope="session")
 def installed(tmp_path_factory) -> Path:
     """The `fleetfab` command of a fresh virtualenv outside the repository, installed from this checkout's wheel."""
-    work = tmp_path_factory.mktemp("install")
-    assert ROOT not in work.parents
-    # built from a copy: setuptools leaves a build/ folder beside the sources it builds
-    from fleetfab.roles.controller.wheelhouse import copy_sources
-
-    sources = copy_sources(work / "src")
-    checked(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(work / "wheel"), str(sources))
-    python = shutil.which("python3") or sys.executable
-    checked(python, "-m", "venv", str(work / "venv"))
-    checked(str(work / "venv" / "bin" / "pip"), "install", "--quiet", "--no-index", "--find-links", str(dependency_wheels()),
-            "--find-links", str(work / "wheel"), "fleetfab")
-    return work / "venv" / "bin" / "fleetfab"
+    return install_from_wheel(tmp_path_factory.mktemp("install")) / "fleetfab"
 
 
 @dataclass
@@ -107,8 +65,7 @@ class Operator:
         return self.folder / "hosts.yml"
 
     def fleetfab(self, *args: str) -> tuple[int, str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("FLEETFAB_INVENTORY", "VIRTUAL_ENV", "PYTHONPATH")}
-        done = subprocess.run([str(self.command), "--inventory", "hosts.yml", *args], cwd=self.folder, env=env,
+        done = subprocess.run([str(self.command), "--inventory", "hosts.yml", *args], cwd=self.folder, env=clean_environment(),
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
         return done.returncode, done.stdout + done.stderr
 
