@@ -1,4 +1,5 @@
-"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults, security, first contact; each stage timed.
+"""`fab lab.rebuild`: destroy, up, bootstrap twice, testinfra, faults, security, first contact,
+the operator example; each stage timed.
 
 The second bootstrap is the convergence proof: it must change nothing. A
 failed stage stops the rebuild, since every later stage depends on it.
@@ -105,6 +106,12 @@ def first_contact(lab: Lab) -> None:
     _checked([sys.executable, "-m", "pytest", "tests/firstcontact", "--inventory", str(lab.inventory_file)], lab)
 
 
+def operator_example(lab: Lab) -> None:
+    """examples/operator copied out of the clone, run with only the wheel installed: its own role and
+    task beside fleetfab's, bootstrapped against the lab, its app answering through the edge (tests/operator)."""
+    _checked([sys.executable, "-m", "pytest", "tests/operator", "--inventory", str(lab.inventory_file)], lab)
+
+
 def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]:
     stages = [
         ("destroy", lambda: lifecycle.destroy(lab)),
@@ -115,6 +122,7 @@ def rebuild(lab: Lab, mirror: str | None = None, log=print) -> list[StageResult]
         ("faults", lambda: faults(lab)),
         ("security", lambda: security(lab)),
         ("first contact", lambda: first_contact(lab)),
+        ("operator example", lambda: operator_example(lab)),
     ]
     results = run_stages(stages, log)
     log(summary(results))
