@@ -92,6 +92,12 @@ class ExportBook:
                 self._fresh[(host, role, key)] = value
         return None
 
+    def seal(self, host: str, role: str, key: str, stand_in: str) -> None:
+        """A secret the ops host's copy never reads: `stand_in` takes its place, never remembered
+        (fleetfab.readside.secrets: files holding it are compared by recorded digest)."""
+        with self._lock:
+            self._values[(host, role, key)] = stand_in
+
     def _refusal(self, role: str, key: str, value: str) -> str | None:
         shape = self._shapes.get((role, key))
         return None if shape is None else shape.refusal(value)

@@ -72,12 +72,19 @@ def shared_keys(probes: list[Probe]) -> dict[SharedKind, list[str]]:
     return groups
 
 
+def batch_sections(probes: list[Probe]) -> list[tuple[str, str]]:
+    """(label, script) of each section of a batch: each kind's shared command, then each own probe.
+
+    The ops host's read side asks for these by their scripts' digests (fleetfab.readside)."""
+    sections = [(kind.name, kind.script(keys)) for kind, keys in shared_keys(probes).items()]
+    return sections + [(str(index), probe) for index, probe in enumerate(probes) if isinstance(probe, str)]
+
+
 def batch_script(probes: list[Probe], boundary: str) -> str:
     """One script for all probes. They share its shell (a subshell each would
     cost a process per probe): a probe must not `exit` or change directory,
     and one that does is caught, since the answer then ends too early."""
-    parts = [_section(boundary, kind.name, kind.script(keys)) for kind, keys in shared_keys(probes).items()]
-    parts += [_section(boundary, index, probe) for index, probe in enumerate(probes) if isinstance(probe, str)]
+    parts = [_section(boundary, label, script) for label, script in batch_sections(probes)]
     parts.append(f"printf '\\n%s\\n' {q(end_line(boundary))}")
     return "\n".join(parts) + "\n"
 

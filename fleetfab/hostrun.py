@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from fleetfab import journal, release
 from fleetfab.errors import command_message, describe_error
 from fleetfab.exports import ExportBook, MissingExport
-from fleetfab.facts import Probe, batch_script, end_line, new_boundary, probe_of, split_output
+from fleetfab.facts import Probe, batch_script, batch_sections, end_line, new_boundary, probe_of, split_output
 from fleetfab.remote import Remote
 from fleetfab.resources.base import REPORT
 from fleetfab.resources.blocked import Blocked
@@ -46,6 +46,8 @@ class HostRun:
         self.report = HostReport(host.name)
         self.remote: Remote | None = None
         self.session: HostSession | None = None
+        #: an ops copy's reads go to the host's read program instead (fleetfab.readside.transport)
+        self.reader = None
         self.notified: list[str] = []
         self.purpose = "bootstrap"
         self.fired: set[str] = set()
@@ -72,9 +74,28 @@ class HostRun:
         self.view.step(self.host.name, "connecting")
         connection = connect_when_up(self.host, self.inventory.ssh) if booted else connect(self.host, self.inventory.ssh)
         self.remote = Remote(self.host.name, connection, self.redact, sudo=self.host.user != "root")
-        if lock:
+        if self.inventory.ops_copy:
+            self.open_read_side(lock)
+        elif lock:
             self.session = HostSession(self.remote, exclusive=self.apply, purpose=purpose, timeout=self.inventory.ssh.read_timeout)
             self.session.request()
+
+    def open_read_side(self, lock: bool) -> None:
+        """The ops copy reads through the host's read program, never `sh -s` (fleetfab.readside)."""
+        from fleetfab.readside.transport import ReadSession
+
+        self.reader = ReadSession(self.remote, lock, timeout=self.inventory.ssh.read_timeout)
+        self.reader.request()
+        self.session = self.reader if lock else None
+
+    def published(self) -> list[tuple[str, str, Export]]:
+        """This host's exports as this run reads them: an ops copy never reads a secret one."""
+        wanted = exports_of(self.inventory, self.host, self.roles)
+        if not self.inventory.ops_copy:
+            return wanted
+        from fleetfab.readside.secrets import readable
+
+        return readable(wanted)[0]
 
     def started_guest(self, name: str) -> bool:
         """This run created or started the guest `name` (a VM host's run)."""
@@ -103,6 +124,9 @@ class HostRun:
             with contextlib.suppress(Exception):
                 self.session.release()
             self.session = None
+        if self.reader is not None:
+            self.reader.release()
+            self.reader = None
         if self.remote is not None:
             self.report.round_trips = dict(self.remote.round_trips)
             with contextlib.suppress(Exception):
@@ -116,7 +140,7 @@ class HostRun:
         contexts = self.contexts(None)
         items = [(name, list(self.roles[name].prepare(ctx))) for name, ctx in contexts]
         items = [(name, resources) for name, resources in items if resources]
-        wanted = exports_of(self.inventory, self.host, self.roles)
+        wanted = self.published()
         probes = [probe_of(r) for _, resources in items for r in resources]
         try:
             # The release rides in the first read: it is known before anything changes.
@@ -149,6 +173,8 @@ class HostRun:
         self.stop_if_interrupted("before reading its roles")
         contexts = self.contexts(exports)
         items, blocked = self.desired_states(contexts)
+        if self.reader is not None:
+            items = self.with_recorded_secrets(items)
         self.note_contexts(contexts)
         outputs = self.read("read", [probe_of(r) for _, resources in items for r in resources])
         try:
@@ -189,6 +215,13 @@ class HostRun:
             except MissingExport as exc:
                 return items, f"{name}: {exc}"
         return items, ""
+
+    def with_recorded_secrets(self, items):
+        """The ops copy compares secret files with the digests the operator's bootstrap recorded."""
+        from fleetfab.readside.secrets import with_recorded_secrets
+
+        recorded = self.reader.recorded()
+        return [(name, with_recorded_secrets(resources, recorded)) for name, resources in items]
 
     def note_contexts(self, contexts) -> None:
         """What the roles took from memory, or could not compare, goes into the report."""
@@ -249,6 +282,8 @@ class HostRun:
             return []
         self.view.step(self.host.name, f"reading {len(probes)} probes")
         boundary = new_boundary()
+        if self.reader is not None:
+            return split_output(self.reader.read(batch_sections(probes), boundary, label), boundary, probes)
         script = batch_script(probes, boundary)
         if self.session is not None:
             stdout = self.session.read(script, end_line(boundary), label)
@@ -305,7 +340,7 @@ class HostRun:
 
     def read_exports(self, book: ExportBook) -> None:
         """Exports alone: a host outside the run, or one whose `prepare` changed it."""
-        wanted = exports_of(self.inventory, self.host, self.roles)
+        wanted = self.published()
         self.store_exports(book, wanted, self.read("exports", [export_probe(e) for _, _, e in wanted]))
 
     def store_exports(self, book: ExportBook, wanted, outputs: list[str]) -> None:

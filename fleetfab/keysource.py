@@ -71,7 +71,9 @@ def read_keys(inventory, source: KeySource, name: str, wait: bool, stop: threadi
     from fleetfab.ssh import connect
 
     teller = inventory.hosts[source.host]
-    remote = Remote(teller.name, connect(teller, inventory.ssh), Redactor(), sudo=teller.user != "root")
+    from fleetfab.readside.transport import ops_remote
+
+    remote = ops_remote(inventory, Remote(teller.name, connect(teller, inventory.ssh), Redactor(), sudo=teller.user != "root"))
     started = time.monotonic()
     try:
         while True:

@@ -67,12 +67,13 @@ class Remote:
         transport = self.connection.transport
         return transport is not None and transport.is_active()
 
-    def open_channel(self, command: str, doing: str = "starting a command"):
+    def open_channel(self, command: str, doing: str = "starting a command", as_is: bool = False):
+        """A channel running `command` (through sudo for a non-root login, unless `as_is`)."""
         if not self.connected:
             raise ConnectionLost(doing)
         try:
             channel = self.connection.transport.open_session()
-            channel.exec_command(self.command_line(command))
+            channel.exec_command(command if as_is else self.command_line(command))
         except (paramiko.SSHException, EOFError, OSError) as exc:
             if "Timeout opening channel" in str(exc):
                 raise NotAnswering(self.connection.transport.channel_timeout, doing) from None

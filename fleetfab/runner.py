@@ -77,6 +77,12 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     publishers = [h for h in inventory.hosts.values() if exported[h.name]]
     shapes = export_shapes([item for items in exported.values() for item in items])
     book = ExportBook(redactor, [h.name for h in publishers], ExportMemory.load(memory_path(inventory.path)), shapes)
+    if inventory.ops_copy:
+        # The ops host never reads a secret, even from a host that answers (fleetfab.readside.secrets).
+        from fleetfab.readside.secrets import readable, seal
+
+        for host in publishers:
+            seal(book, host.name, readable(exported[host.name])[1])
     runs = [HostRun(inventory, host, roles, redactor, view, options.apply, options.force, options.stop) for host in selected]
     names = {host.name for host in selected}
     readers = [HostRun(inventory, h, roles, redactor, _Quiet(), apply=False) for h in publishers if h.name not in names]
