@@ -177,10 +177,13 @@ class RoleContext:
             return None
 
     def template(self, name: str, /, **values) -> str:
+        """Render `name` from the role's own `templates/` folder (a roles_path role's), else fleetfab's."""
         from fleetfab.templates import render
 
+        found = getattr(self.inventory, "found", {}).get(self.role)
         known = {"release": self._release} if self._release is not None else {}
-        return render(name, host=self.host, inventory=self.inventory, settings=self.settings, **{**known, **values})
+        return render(name, beside=getattr(found, "templates", None), host=self.host, inventory=self.inventory,
+                      settings=self.settings, **{**known, **values})
 
 
 def needs_exports(build: Callable[[], Iterable["Resource"]], what: str, keep: str | None = None) -> list["Resource"]:

@@ -29,7 +29,6 @@ from fleetfab.inventory.model import Host, Inventory
 from fleetfab.memory import ExportMemory, memory_path
 from fleetfab.problems import InputError, Problem
 from fleetfab.redact import Redactor
-from fleetfab.registry import all_roles
 from fleetfab.report.model import HostReport
 
 
@@ -71,7 +70,7 @@ def refuse_changes_if_read_only(inventory: Inventory) -> None:
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
     if options.apply:
         refuse_changes_if_read_only(inventory)
-    roles = all_roles() if roles is None else roles
+    roles = inventory.roles if roles is None else roles
     redactor = Redactor()
     exported = {h.name: exports_of(inventory, h, roles) for h in inventory.hosts.values()}
     publishers = [h for h in inventory.hosts.values() if exported[h.name]]

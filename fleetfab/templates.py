@@ -1,4 +1,6 @@
-"""Jinja2 templates from the project's `templates/` folder.
+"""Jinja2 templates: fleetfab's own `templates/<role>/` folder, and a folder role's
+`<name>/templates/` beside it (looked up first, so an operator's role names its
+templates plainly: `ctx.template("app.service.j2")`).
 
 StrictUndefined turns a misspelt variable into an error instead of an empty
 string in a configuration file.
@@ -23,9 +25,11 @@ TEMPLATE_ROOT = template_root()
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(beside: Path | None = None) -> jinja2.Environment:
+    """fleetfab's templates; with `beside`, that folder's first."""
+    folders = ([str(beside)] if beside is not None else []) + [str(TEMPLATE_ROOT)]
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATE_ROOT)),
+        loader=jinja2.FileSystemLoader(folders),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -34,5 +38,5 @@ def environment() -> jinja2.Environment:
     )
 
 
-def render(name: str, /, **values) -> str:
-    return environment().get_template(name).render(**values)
+def render(name: str, /, beside: Path | None = None, **values) -> str:
+    return environment(beside).get_template(name).render(**values)

@@ -112,10 +112,9 @@ def procedure(inventory: Inventory, hosts: list, purpose: str, roles: dict, out:
 def procedures_after(out: Console, hosts: list) -> int:
     """What the roles finish a converged bootstrap with (kubernetes: init, then joins); the first failure stops."""
     from fleetfab.inventory import load_inventory
-    from fleetfab.registry import all_roles
 
     inventory = load_inventory()
-    for role in all_roles().values():
+    for role in inventory.roles.values():
         step = role.after_bootstrap(inventory, hosts)
         if step is None:
             continue
@@ -171,15 +170,19 @@ def show_inventory() -> int:
 
 
 def show_roles(name: str | None = None) -> int:
+    """Every role the inventory may use (fleetfab's, installed packages', its roles_path folders'), documented;
+    with no inventory file, the installed ones. A role that cannot be loaded is named, with the rest shown."""
     from fleetfab.cli.roledoc import markdown
-    from fleetfab.registry import all_roles
+    from fleetfab.inventory.loader import default_inventory_path, roles_of
 
-    roles = all_roles()
-    if name is not None and name not in roles:
-        print(f"no role {name!r}; roles: {', '.join(roles)}", file=sys.stderr)
+    found, problems = roles_of(default_inventory_path())
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if name is not None and name not in found:
+        print(f"no role {name!r}; roles: {', '.join(found)}", file=sys.stderr)
         return exitcodes.FAILED
-    print("\n\n".join(markdown(role) for role in roles.values() if name in (None, role.name)))
-    return exitcodes.OK
+    print("\n\n".join(markdown(f.role, f.origin) for f in found.values() if name in (None, f.role.name)))
+    return exitcodes.FAILED if problems else exitcodes.OK
 
 
 def history(hosts: str | None, last: int = 10) -> int:

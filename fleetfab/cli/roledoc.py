@@ -43,8 +43,12 @@ def _default(field: Field, default) -> str:
     return repr(default)
 
 
-def markdown(role) -> str:
-    lines = [f"### Role `{role.name}`", "", "| setting | kind | default | meaning |", "|---|---|---|---|"]
+def markdown(role, origin: str | None = None) -> str:
+    """The role's settings as a table; `origin` says where the role was found (fleetfab.registry)."""
+    lines = [f"### Role `{role.name}`", ""]
+    if origin:
+        lines += [f"Found: {origin}", ""]
+    lines += ["| setting | kind | default | meaning |", "|---|---|---|---|"]
     for path, kind, default, doc in rows(role.settings, role.defaults):
         lines.append(f"| `{path}` | {kind} | {default} | {doc} |")
     return "\n".join(lines)

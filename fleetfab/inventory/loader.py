@@ -20,6 +20,7 @@ from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
 from fleetfab.inventory.sections import INVENTORY
 from fleetfab.inventory.yamlmarks import MarkedDict, line_of, load_marked
 from fleetfab.problems import InputError, Problem
+from fleetfab.registry import Found, RoleFolder, discover
 from fleetfab.schema import Where, field_label
 
 DEFAULT_PATH = "inventory/hosts.yml"
@@ -38,26 +39,54 @@ def default_inventory_path() -> Path:
 
 
 def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = None) -> Inventory:
-    """Load, validate and merge an inventory; raise InputError listing every problem."""
-    path = Path(path) if path is not None else default_inventory_path()
-    if roles is None:
-        from fleetfab.registry import all_roles
+    """Load, validate and merge an inventory; raise InputError listing every problem.
 
-        roles = all_roles()
+    The inventory's roles are found here (fleetfab.registry: installed ones and
+    the folders of its `roles_path`); `roles` replaces them (tests' own roles).
+    """
+    path = Path(path) if path is not None else default_inventory_path()
     try:
         text = path.read_text()
     except OSError as exc:
         raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}{_where_hint(path)}")]) from None
-    return _Builder(path, load_marked(text, str(path)), roles).build()
+    data = load_marked(text, str(path))
+    if roles is not None:
+        return _Builder(path, data, {name: Found(role, "given") for name, role in roles.items()}).build()
+    found, problems = discover(role_folders(path, data))
+    return _Builder(path, data, found, problems).build()
+
+
+def roles_of(path: Path) -> tuple[dict, list[Problem]]:
+    """(name -> Found, problems): the roles an inventory file may use, found without validating the rest
+    of it (`fab roles`); the installed ones alone when there is no such file."""
+    try:
+        data = load_marked(path.read_text(), str(path))
+    except OSError:
+        return discover([])
+    except InputError as exc:
+        found, problems = discover([])
+        return found, exc.problems + problems
+    return discover(role_folders(path, data))
+
+
+def role_folders(path: Path, data) -> list[RoleFolder]:
+    """The folders `roles_path` names, each resolved from the inventory file's own folder."""
+    listed = data.get("roles_path") if isinstance(data, dict) else None
+    if not isinstance(listed, list):
+        return []
+    return [RoleFolder((path.parent / Path(folder).expanduser()).resolve(), str(path), line_of(listed, index, line_of(data, "roles_path", 0)),
+                       f"roles_path[{index}]")
+            for index, folder in enumerate(listed) if isinstance(folder, str) and folder]
 
 
 class _Builder:
-    def __init__(self, path: Path, data, roles: dict):
+    def __init__(self, path: Path, data, found: dict, problems: list[Problem] | None = None):
         self.path = path
         self.file = str(path)
         self.data = data
-        self.roles = roles
-        self.problems: list[Problem] = []
+        self.found = found
+        self.roles = {name: f.role for name, f in found.items()}
+        self.problems: list[Problem] = list(problems or [])
 
     def problem(self, container, key, field: str, message: str) -> None:
         self.problems.append(Problem(self.file, line_of(container, key, 0), field, message))
@@ -202,6 +231,7 @@ class _Builder:
             lab=self._lab(),
             read_only=line_of(run, "read_only", 1) if run.get("read_only") else 0,
             ops_copy=bool(run.get("ops_copy")),
+            found=self.found,
         )
 
     def _lab(self) -> MarkedDict:

@@ -77,6 +77,18 @@ class Inventory:
     read_only: int = 0
     #: an ops host's copy (roles/controller), not the operator's own inventory
     ops_copy: bool = False
+    #: every role this inventory may use, and where each was found (fleetfab.registry.Found)
+    found: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def roles(self) -> dict:
+        """name -> role: fleetfab's, installed packages' and this inventory's roles_path folders'."""
+        return {name: found.role for name, found in self.found.items()}
+
+    @property
+    def role_folders(self) -> list[Path]:
+        """The roles_path folders, as found (an ops host's copy carries them with fleetfab)."""
+        return sorted({found.folder for found in self.found.values() if found.folder is not None})
 
     def members(self, group: str) -> list[Host]:
         return [h for h in self.hosts.values() if group in h.groups]

@@ -80,6 +80,8 @@ HOST = Record({
 })
 
 INVENTORY = Record({
+    "roles_path": Field(ListOf(Str(r".+", describe="a folder path")),
+                        doc="folders of your own roles, each relative to this file (fleetfab.registry)"),
     "ssh": Field(SSH),
     "run": Field(RUN),
     "lab": Field(LAB),

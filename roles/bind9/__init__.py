@@ -11,7 +11,6 @@ from datetime import datetime, timezone
 
 from fleetfab import shapes
 from fleetfab.dns import contributed_records
-from fleetfab.registry import all_roles
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role, needs_exports
 from fleetfab.resources.safewrite import as_writer, basename, dirname, enter
@@ -127,7 +126,7 @@ class Bind9(Role):
         primary = self._primary_zones(ctx)
         secondary = self._secondary_zones(ctx)
         challenges = self._challenges(ctx)
-        contributed = contributed_records(ctx, all_roles()) + delegations(challenges, _nameserver) if primary else []
+        contributed = contributed_records(ctx, ctx.inventory.roles) + delegations(challenges, _nameserver) if primary else []
         contents = {z.name: zone_content(ctx.inventory, z, contributed) for z in primary}
         today = datetime.now(timezone.utc).date()
         if primary:
@@ -203,7 +202,7 @@ class Bind9(Role):
 
     def _challenges(self, ctx):
         """The ACME challenge zones this host holds, for the names other roles certify, and who certifies each."""
-        claims = [claim for role in all_roles().values() for claim in role.dynamic_zones(ctx.inventory)]
+        claims = [claim for role in ctx.inventory.roles.values() for claim in role.dynamic_zones(ctx.inventory)]
         return [c for c in challenge_zones(ctx.inventory, claims) if c.primary.name == ctx.host.name]
 
     def _challenge_zone(self, ctx, challenge) -> Command:

@@ -69,9 +69,8 @@ def lookup_names(inventory) -> list[str]:
     """Hosts whose keys the ops host must know in advance: not those another host
     tells at each connection (a guest's, from its VM host's console)."""
     from fleetfab.keysource import key_source
-    from fleetfab.registry import all_roles
 
-    roles = all_roles()
+    roles = inventory.roles
     return [known_name(host) for host in inventory.hosts.values() if key_source(inventory, host, roles) is None]
 
 

@@ -31,7 +31,7 @@ def test_unknown_top_level_key(problems):
         hosts: {}
         hostz: {}
     """)
-    assert found == ["2: hostz: unknown key 'hostz': did you mean 'hosts'? (known keys: groups, hosts, lab, run, ssh, vars)"]
+    assert found == ["2: hostz: unknown key 'hostz': did you mean 'hosts'? (known keys: groups, hosts, lab, roles_path, run, ssh, vars)"]
 
 
 def test_unknown_host_key(problems):
