@@ -25,8 +25,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from fleetfab.inventory.yamlmarks import line_of
+from fleetfab.problems import Problem
 from fleetfab.resources import Command, Directory, File, Packages, Service
-from fleetfab.role import Role, settings_problem
+from fleetfab.role import Role
 from fleetfab.schema import Choice, Field, Int, Name, Record
 from fleetfab.shell import cmd, q
 
@@ -113,7 +115,7 @@ class Guestbook(Role):
     def check(self, inventory):
         for host in inventory.with_role(ROLE):
             if host.settings(ROLE)["listen"] == "mesh" and listen_address(host, "mesh") is None:
-                yield settings_problem(inventory, host, ROLE, "listen",
+                yield settings_problem(inventory, host, "listen",
                                        "mesh, but the host is on no mesh (no wireguard role): use underlay, or add it")
 
     def resources(self, ctx):
@@ -139,6 +141,13 @@ class Guestbook(Role):
 
     def handlers(self, ctx):
         return {RESTART: "systemctl daemon-reload\nsystemctl restart " + " ".join(UNITS)}
+
+
+def settings_problem(inventory, host, key: str, message: str) -> Problem:
+    """A problem with a setting, at its line; a default's problem at the line of the role's settings."""
+    settings = host.settings(ROLE)
+    line = line_of(settings, key) or line_of(settings, "release") or host.line
+    return Problem(str(inventory.path), line, f"hosts.{host.name}.vars.{ROLE}.{key}", message)
 
 
 def paths() -> dict:
