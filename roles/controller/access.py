@@ -1,17 +1,23 @@
-"""What every host gives the ops hosts: an account that drift logs in as.
+"""What every host gives the ops hosts: an account that can run fleetfab's read side, and nothing else.
 
 The base role states it on every host of an inventory with an ops host. The
-key is the ops host's own (made there, never copied), accepted only from the
-ops host's address. The account has sudo because reading what drift compares
-(private files, `wg show`, postconf) needs root; what keeps it from applying
-is the ops host's read-only copy of the inventory (run.read_only).
+key is the ops host's own (made there, never copied). On every host it is
+accepted only from where the ops host's connections come from, and forced to
+one command: sudo of fleetfab's read program (roles/controller/keyline.py).
+sudo lets the account run that program alone, pinned by its digest
+(roles/controller/pinned.py). The program answers requests of a closed
+vocabulary and never executes what it is sent (fleetfab.readside), so whoever
+holds the ops host can read what drift reads, and nothing more.
 """
 
 from __future__ import annotations
 
 from fleetfab.resources import Directory, File, User
+from fleetfab.resources.blocked import Blocked
 from fleetfab.role import needs_exports
-from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, HOME, SUDOERS
+from fleetfab.roles.controller.keyline import NotAnAddress, key_line
+from fleetfab.roles.controller.pinned import pinned_program
+from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, HOME
 
 ROLE = "controller"
 
@@ -21,42 +27,49 @@ def ops_hosts(inventory) -> list:
 
 
 def drift_account(ctx) -> list:
-    """The account, its key from each ops host and its sudo rule; nothing without an ops host."""
+    """The account, the read program between its sudo rules, then the key that runs it.
+
+    The key's line comes last: it forces the program, so it never names one
+    that is not there yet.
+    """
     ops = ops_hosts(ctx.inventory)
     if not ops:
         return []
+    readside = _readside()
     return [
         User(ACCOUNT, shell="/bin/sh", home=HOME, comment="fleetfab drift checks"),
         Directory(f"{HOME}/.ssh", owner=ACCOUNT, group=ACCOUNT, mode="0700"),
-        *needs_exports(lambda: [authorized_keys(ctx, ops)], "the ops hosts' key for drift checks", keep=AUTHORIZED_KEYS),
-        File(SUDOERS, f"# Managed by fleetfab: drift checks from the ops host.\n{ACCOUNT} ALL=(root) NOPASSWD: ALL\n",
-             mode="0440", validate="visudo -cf %s"),
+        *pinned_program(readside.program_digest(), readside.PROGRAM, _installed(readside, ctx)),
+        *ops_key(ctx, ops, readside.FORCED_COMMAND),
     ]
 
 
-def authorized_keys(ctx, ops) -> File:
-    options = key_options(ctx.inventory, ctx.host)
-    lines = [f'from="{",".join(sources(ctx.inventory, ctx.host, ops_host))}",{options} '
-             f'{ctx.export(ops_host.name, "public_key", role=ROLE)}\n' for ops_host in ops]
+def _readside():
+    # Placeholder until fleetfab.readside is committed (issue #27, its own series): the names it will offer.
+    try:
+        from fleetfab import readside
+    except ImportError:
+        from fleetfab.roles.controller import _readside_standin as readside
+    return readside
+
+
+def _installed(readside, ctx) -> list:
+    try:
+        return list(readside.host_resources(ctx))
+    except ImportError:
+        return []
+
+
+def ops_key(ctx, ops, command: str) -> list:
+    """The ops hosts' key lines; the host's current file kept while a key or an address is missing."""
+    try:
+        return needs_exports(lambda: [authorized_keys(ctx, ops, command)], "the ops hosts' key for drift checks",
+                             keep=AUTHORIZED_KEYS)
+    except NotAnAddress as exc:
+        return [Blocked(f"file {AUTHORIZED_KEYS}", str(exc), keep=AUTHORIZED_KEYS)]
+
+
+def authorized_keys(ctx, ops, command: str) -> File:
+    lines = [key_line(ctx.inventory, ctx.host, ops_host, ctx.export(ops_host.name, "public_key", role=ROLE), command)
+             for ops_host in ops]
     return File(AUTHORIZED_KEYS, "".join(lines), owner=ACCOUNT, group=ACCOUNT, mode="0600")
-
-
-def sources(inventory, host, ops_host) -> list[str]:
-    """Where the ops host's connections to `host` come from: its address, or
-    the VM host's side of the NAT network for a guest reached through it."""
-    from fleetfab.roles.vmhost.guests import side_address
-
-    found = [ops_host.address]
-    if host.gateway is not None:
-        found.append(side_address(inventory, host) or host.gateway.address)
-    return found
-
-
-def key_options(inventory, host) -> str:
-    """No forwarding at all, but for a host others are reached through: there
-    only to its guests' SSH ports."""
-    through = [h for h in inventory.hosts.values() if h.gateway is not None and h.gateway.name == host.name]
-    if not through:
-        return "no-agent-forwarding,no-port-forwarding,no-X11-forwarding"
-    opens = ",".join(f'permitopen="{h.address}:{h.port}"' for h in through)
-    return f"no-agent-forwarding,no-X11-forwarding,{opens}"

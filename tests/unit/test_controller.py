@@ -15,7 +15,7 @@ from fleetfab.roles.controller.copy import ops_document, ops_inventory, ops_know
 from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, INVENTORY, KEY, KNOWN_HOSTS
 from fleetfab.roles.controller.units import scheduled_command, seconds, systemd_quoted
 from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
-from tests.unit.controller_fleet import OPS_FLEET, OPS_PUBLIC_KEY, by_key, context
+from tests.unit.controller_fleet import OPS_FLEET, by_key, context
 
 
 @pytest.fixture
@@ -88,18 +88,6 @@ def test_a_document_without_ssh_or_run_sections_gets_both():
 
 
 # -- what every host gives the ops host ------------------------------------------
-
-
-def test_every_host_accepts_the_ops_hosts_key_only_from_the_ops_hosts_address(fleet):
-    resources = by_key(drift_account(context(fleet, "web1", "base")))
-    keys = resources[f"file {AUTHORIZED_KEYS}"].content
-    assert keys == f'from="198.18.0.70",no-agent-forwarding,no-port-forwarding,no-X11-forwarding {OPS_PUBLIC_KEY}\n'
-
-
-def test_the_drift_account_reads_through_sudo_without_a_password(fleet):
-    sudoers = by_key(drift_account(context(fleet, "web1", "base")))["file /etc/sudoers.d/fleetfab-drift"]
-    assert f"{ACCOUNT} ALL=(root) NOPASSWD: ALL" in sudoers.content
-    assert sudoers.validate == "visudo -cf %s"
 
 
 def test_a_fleet_without_an_ops_host_has_no_drift_account(load):
