@@ -12,6 +12,7 @@ holds the ops host can read what drift reads, and nothing more.
 
 from __future__ import annotations
 
+from fleetfab.readside import FORCED_COMMAND, PROGRAM, host_resources, program_digest
 from fleetfab.resources import Directory, File, User
 from fleetfab.resources.blocked import Blocked
 from fleetfab.role import needs_exports
@@ -35,29 +36,12 @@ def drift_account(ctx) -> list:
     ops = ops_hosts(ctx.inventory)
     if not ops:
         return []
-    readside = _readside()
     return [
         User(ACCOUNT, shell="/bin/sh", home=HOME, comment="fleetfab drift checks"),
         Directory(f"{HOME}/.ssh", owner=ACCOUNT, group=ACCOUNT, mode="0700"),
-        *pinned_program(readside.program_digest(), readside.PROGRAM, _installed(readside, ctx)),
-        *ops_key(ctx, ops, readside.FORCED_COMMAND),
+        *pinned_program(program_digest(), PROGRAM, host_resources(ctx)),
+        *ops_key(ctx, ops, FORCED_COMMAND),
     ]
-
-
-def _readside():
-    # Placeholder until fleetfab.readside is committed (issue #27, its own series): the names it will offer.
-    try:
-        from fleetfab import readside
-    except ImportError:
-        from fleetfab.roles.controller import _readside_standin as readside
-    return readside
-
-
-def _installed(readside, ctx) -> list:
-    try:
-        return list(readside.host_resources(ctx))
-    except ImportError:
-        return []
 
 
 def ops_key(ctx, ops, command: str) -> list:
