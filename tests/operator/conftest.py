@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from fleetfab.inventory import load_inventory
 from fleetfab.lab.paths import inventory_path
 from tests.faults.conftest import FaultLab
 from tests.firstcontact.conftest import pytest_addoption, run  # noqa: F401  (the same --inventory option)
@@ -75,11 +76,17 @@ class Project:
 
 
 @pytest.fixture(scope="session")
-def project(tmp_path_factory, lab) -> Project:
+def lab_inventory_file(pytestconfig) -> Path:
+    return inventory_path(pytestconfig.getoption("inventory"))
+
+
+@pytest.fixture(scope="session")
+def project(tmp_path_factory, lab_inventory_file) -> Project:
+    """The example copied out of the clone, its SSH key and known hosts the lab's, and fleetfab from the wheel."""
     work = tmp_path_factory.mktemp("operator")
     folder = work / "guestbook-fleet"
     shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    ssh = lab.inventory.ssh
+    ssh = load_inventory(lab_inventory_file).ssh
     text = (folder / "inventory" / "hosts.yml").read_text()
     for key, path in (("identity", ssh.identity), ("known_hosts", ssh.known_hosts)):
         old = next(line for line in text.splitlines() if line.strip().startswith(f"{key}:"))
@@ -89,11 +96,11 @@ def project(tmp_path_factory, lab) -> Project:
 
 
 @pytest.fixture(scope="session")
-def lab(pytestconfig, tmp_path_factory):
+def lab(lab_inventory_file, tmp_path_factory):
     """The lab, its two changed machines converged before and after, the guestbook gone at the end."""
     if not shutil.which("docker") or run("docker", "info").returncode != 0:
         pytest.skip("the lab's docker engine does not answer: run ./run lab first")
-    lab = FaultLab(inventory_path(pytestconfig.getoption("inventory")), tmp_path_factory.mktemp("operator-lab"))
+    lab = FaultLab(lab_inventory_file, tmp_path_factory.mktemp("operator-lab"))
     converge(lab)
     yield lab
     remove_guestbook(lab)
