@@ -178,7 +178,7 @@ class Reader:
         entry = known(self.document, request.get("readout"))
         log(f"run {described(entry)}")
         code, stdout, stderr = run_shell(entry["text"] + "\n")
-        self.answer({"ok": True, "exit": code, "bytes": len(stdout), "stderr_bytes": len(stderr)}, stdout + stderr)
+        self.answer({"ok": True, "exit": code, "bytes": len(stdout) + len(stderr), "stderr_bytes": len(stderr)}, stdout + stderr)
 
     def recorded(self, request):
         log("recorded: the digests of secret files")

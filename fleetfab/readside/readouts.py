@@ -55,7 +55,6 @@ def ops_inventory_of(inventory):
     It is loaded from a private temporary folder kept for the process (its roles given: those the
     operator's inventory found), so nothing is written beside the operator's file."""
     from fleetfab.inventory import load_inventory
-    from fleetfab.registry import all_roles
     from fleetfab.roles.controller.copy import ops_inventory
 
     if inventory.ops_copy:
@@ -67,7 +66,7 @@ def ops_inventory_of(inventory):
             folder = tempfile.TemporaryDirectory(prefix="fleetfab-opscopy-")
             path = Path(folder.name) / Path(inventory.path).name
             path.write_text(text)
-            found = load_inventory(path, roles=getattr(inventory, "roles", None) or all_roles())
+            found = load_inventory(path, roles=inventory.roles)
             _cache[text] = found
             _folders.append(folder)
         return found
@@ -95,11 +94,10 @@ def host_readouts(inventory, host_name: str, exports, host_release, roles: dict 
     recorded); `host_release`: the host's release, as its first read learnt it.
     """
     from fleetfab.hostrun import export_probe, exports_of
-    from fleetfab.registry import all_roles
     from fleetfab.role import RoleContext
 
-    roles = all_roles() if roles is None else roles
     ops = ops_inventory_of(inventory)
+    roles = ops.roles if roles is None else roles
     host = ops.hosts[host_name]
     found: list[ReadOut] = []
     # the first read (fleetfab.hostrun.HostRun.prepare)
