@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from invoke import Collection, task
+from invoke import Collection, Exit, task
 
 from fleetfab.resources import Change, Resource
 from fleetfab.role import Role
@@ -77,6 +77,9 @@ def restart(c, json=None):
 
     proc = Procedure(c, "guestbook.restart", json_path=json)
     hosts = proc.with_role(ROLE)
+    if not hosts:
+        proc.err.print(f"no host of the -H selection carries the {ROLE} role; nothing was contacted.")
+        raise Exit(code=1)
     for done, host in enumerate(hosts):
         if proc.step({ROLE: Restarting()}, [host], title=f"guestbook.restart {host.name}"):
             left = [h.name for h in hosts[done + 1:]]
