@@ -11,8 +11,8 @@ from fleetfab.resources import Absent, Command, Directory, File, Packages, Servi
 from fleetfab.resources.line import SYSCTL_NAME
 from fleetfab.resources.blocked import Blocked
 from fleetfab.role import Role, settings_problem
-from fleetfab.schema import (AbsolutePath, Bool, Field, HostName, Int, IPAddress, ListOf, MapOf, Name, OneOf, PackageName,
-                             Record, Str, Url)
+from fleetfab.schema import (AbsolutePath, Bool, Field, HostName, Int, IPAddress, ListOf, MapOf, Name, Network, OneOf,
+                             PackageName, Record, Str, Url)
 from fleetfab.shell import q
 from fleetfab.roles import lockout, sshd
 from fleetfab.roles.controller.access import drift_account
@@ -54,6 +54,9 @@ class Base(Role):
         "ssh": Field(Record({
             "permit_root_login": Field(Str(r"prohibit-password|no", describe="'prohibit-password' or 'no'"),
                                        doc="root logs in by key only, or not at all"),
+            "penalty_exempt": Field(ListOf(OneOf((IPAddress(), Network()), describe="an IP address or a network")),
+                                    doc="addresses OpenSSH 9.8+ never penalises for failed connections "
+                                        "(PerSourcePenaltyExemptList); default none"),
         }), doc="sshd: public keys only, never passwords"),
         "time": Field(doc="time synchronisation with systemd-timesyncd", kind=Record({
             "servers": Field(ListOf(TIME_SERVER), doc="NTP servers; empty keeps the distribution's"),
@@ -132,7 +135,8 @@ class Base(Role):
 
     def sshd(self, ctx):
         content = ctx.template("base/sshd.conf.j2", permit_root_login=ctx.settings["ssh"]["permit_root_login"],
-                               **sshd.ALGORITHMS, **sshd.gateway_access(ctx.inventory, ctx.host))
+                               **sshd.algorithms(ctx.release), **sshd.penalties(ctx.release, ctx.settings["ssh"]),
+                               **sshd.gateway_access(ctx.inventory, ctx.host))
         yield File(SSHD_DROP_IN, content, validate="sshd -t -f %s", notify="reload sshd")
         yield Service("ssh")
 

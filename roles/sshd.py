@@ -2,9 +2,17 @@
 
 The algorithms are those ssh-audit 3.9 passes without a failure or a warning,
 but for the curve25519 key exchange, kept because paramiko (fleetfab's own
-client) has no post-quantum exchange that OpenSSH 9.2 also speaks. Only names
-both OpenSSH 9.2 (Debian 12) and OpenSSH 10 (Debian 13) know are listed, so
-one file suits every release: `sshd -t` refuses a name it does not know.
+client) has no post-quantum exchange. Each host gets what its own OpenSSH
+knows (`sshd -t` refuses a name it does not): OpenSSH 10 (Debian 13) offers
+ML-KEM's hybrid first, as its own defaults do; OpenSSH 9.2 (Debian 12) has
+only sntrup761's.
+
+OpenSSH 9.8 and later penalise a source address whose connections fail
+(failed logins, connections that never log in): for a while every new
+connection from it is refused (PerSourcePenalties, on by default). fleetfab
+keeps OpenSSH's penalties and exempts only the addresses the inventory names
+(`base.ssh.penalty_exempt`, none by default): an audit tool's burst, or a
+monitoring host's probes, would otherwise lock that address out.
 
 Root's authorized_keys holds exactly the inventory's `root_keys`, and the
 key fleetfab itself logs in with where it logs in as root, so fleetfab never
@@ -18,15 +26,40 @@ from pathlib import Path
 
 ROOT_KEYS = "/root/.ssh/authorized_keys"
 
+#: the first OpenSSH with ML-KEM's hybrid exchange (its default from 10.0)
+MLKEM_SINCE = "9.9"
+#: the first OpenSSH with PerSourcePenalties (and PerSourcePenaltyExemptList)
+PENALTIES_SINCE = "9.8"
+#: key exchanges without a post-quantum part, kept for paramiko
+CLASSIC_KEX = ("curve25519-sha256", "curve25519-sha256@libssh.org")
+#: OpenSSH 10's post-quantum hybrids, in its own order of preference
+MLKEM_KEX = ("mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com")
+
 ALGORITHMS = {
     "host_key_algorithms": ("ssh-ed25519", "ssh-ed25519-cert-v01@openssh.com"),
     # Post-quantum hybrid first: OpenSSH clients take it, paramiko takes curve25519.
-    "kex_algorithms": ("sntrup761x25519-sha512@openssh.com", "curve25519-sha256", "curve25519-sha256@libssh.org"),
+    "kex_algorithms": ("sntrup761x25519-sha512@openssh.com", *CLASSIC_KEX),
     "ciphers": ("chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
                 "aes256-ctr", "aes192-ctr", "aes128-ctr"),
     # Encrypt-then-MAC only, with tags of 128 bits or more.
     "macs": ("hmac-sha2-256-etm@openssh.com", "hmac-sha2-512-etm@openssh.com", "umac-128-etm@openssh.com"),
 }
+
+
+def algorithms(release) -> dict[str, tuple[str, ...]]:
+    """The algorithms this host's OpenSSH offers: ML-KEM's hybrid first where it knows it."""
+    if not release.renders_at_least("openssh-server", MLKEM_SINCE):
+        return dict(ALGORITHMS)
+    return {**ALGORITHMS, "kex_algorithms": (*MLKEM_KEX, *CLASSIC_KEX)}
+
+
+def penalties(release, settings: dict) -> dict:
+    """Template values for PerSourcePenalties: whether this sshd has them, and who is exempt.
+
+    An older sshd refuses the keyword, so the exemptions are written only where it exists.
+    """
+    return {"penalties": release.renders_at_least("openssh-server", PENALTIES_SINCE),
+            "penalty_exempt": tuple(settings.get("penalty_exempt") or ())}
 
 
 class NoLoginKey(Exception):

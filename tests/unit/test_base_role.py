@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetfab.role import RoleContext
+from tests.unit.debian_releases import BOOKWORM
 from fleetfab.roles.base import SSHD_DROP_IN, SUDOERS, Base
 
 INVENTORY = """
@@ -38,7 +39,7 @@ def desired(load):
     inventory = load(INVENTORY)
 
     def resources(host: str) -> dict:
-        ctx = RoleContext(inventory, inventory.hosts[host], "base")
+        ctx = RoleContext(inventory, inventory.hosts[host], "base", release=BOOKWORM)
         return {r.key: r for r in Base().resources(ctx)}
 
     return resources

@@ -9,6 +9,7 @@ import pytest
 
 from fleetfab.lab.sshconfig import render
 from fleetfab.role import RoleContext
+from tests.unit.debian_releases import BOOKWORM
 from fleetfab.roles.base import SSHD_DROP_IN, Base
 
 FLEET = """
@@ -33,7 +34,7 @@ def fleet(load):
 
 
 def sshd_config(inventory, name: str) -> str:
-    ctx = RoleContext(inventory, inventory.hosts[name], "base")
+    ctx = RoleContext(inventory, inventory.hosts[name], "base", release=BOOKWORM)
     return next(r for r in Base().resources(ctx) if r.key == f"file {SSHD_DROP_IN}").content
 
 

@@ -7,6 +7,7 @@ import subprocess
 import pytest
 
 from fleetfab.role import RoleContext
+from tests.unit.debian_releases import BOOKWORM
 from fleetfab.roles.base import Base
 from fleetfab.roles.lockout import LockoutGuard, sudo_rule
 
@@ -36,7 +37,7 @@ def guard_of(load, tmp_path, identity):
             hosts:
               web: {{address: 198.18.0.11, roles: [base]}}
         """)
-        ctx = RoleContext(inventory, inventory.hosts["web"], "base", force=force)
+        ctx = RoleContext(inventory, inventory.hosts["web"], "base", force=force, release=BOOKWORM)
         resources = list(Base().resources(ctx))
         assert isinstance(resources[0], LockoutGuard), "the guard comes before every change of the base role"
         return resources[0]

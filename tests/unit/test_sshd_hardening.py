@@ -8,7 +8,9 @@ import pytest
 from fleetfab.inventory import load_inventory
 from fleetfab.role import RoleContext
 from fleetfab.roles.base import SSHD_DROP_IN, Base
+from fleetfab.release import Release
 from fleetfab.roles.sshd import ROOT_KEYS
+from tests.unit.debian_releases import BOOKWORM, TRIXIE
 from tests.unit.vmhost_fleet import write_fleet
 
 INVENTORY = """
@@ -36,6 +38,12 @@ groups:
     roles: [controller]
 hosts:
   web1: {address: 198.18.0.11, roles: [base]}
+  web2:
+    address: 198.18.0.12
+    roles: [base]
+    vars:
+      base:
+        ssh: {penalty_exempt: [198.18.0.1, 198.18.1.0/24]}
   vmhost1: {address: 198.18.0.51, groups: [vmhosts, ops]}
   guest1:
     address: 198.18.100.11
@@ -72,15 +80,15 @@ def login_key(fleet):
     return f"{public.get_name()} {public.get_base64()}"
 
 
-def desired(inventory, host: str) -> dict:
-    ctx = RoleContext(inventory, inventory.hosts[host], "base")
+def desired(inventory, host: str, release: Release = BOOKWORM) -> dict:
+    ctx = RoleContext(inventory, inventory.hosts[host], "base", release=release)
     return {r.key: r for r in Base().resources(ctx)}
 
 
-def options(inventory, host: str) -> dict[str, str]:
+def options(inventory, host: str, release: Release = BOOKWORM) -> dict[str, str]:
     """The drop-in's global options (before any Match block), keyword -> value."""
     found = {}
-    for line in desired(inventory, host)[f"file {SSHD_DROP_IN}"].content.splitlines():
+    for line in desired(inventory, host, release)[f"file {SSHD_DROP_IN}"].content.splitlines():
         if line.startswith("Match "):
             break
         if line.strip() and not line.startswith("#"):
@@ -111,10 +119,49 @@ def test_the_post_quantum_exchange_comes_first_and_paramiko_still_agrees_on_each
     assert set(found["MACs"].split(",")) & set(client._preferred_macs)
 
 
-def test_no_nist_curve_sha1_group_exchange_or_short_tag_is_offered(fleet, login_key):
-    offered = ",".join(options(fleet, "web1")[k] for k in ("HostKeyAlgorithms", "KexAlgorithms", "Ciphers", "MACs"))
+@pytest.mark.parametrize("release", [BOOKWORM, TRIXIE], ids=["bookworm", "trixie"])
+def test_no_nist_curve_sha1_group_exchange_or_short_tag_is_offered(fleet, login_key, release):
+    offered = ",".join(options(fleet, "web1", release)[k] for k in ("HostKeyAlgorithms", "KexAlgorithms", "Ciphers", "MACs"))
     for weak in ("nistp", "ecdsa", "sha1", "group-exchange", "group14", "-64", "cbc", "hmac-sha2-256,", "ssh-rsa"):
         assert weak not in offered + ","
+
+
+def test_openssh_10_offers_ml_kem_first_then_sntrup761_then_curve25519_for_paramiko(fleet, login_key):
+    kex = options(fleet, "web1", TRIXIE)["KexAlgorithms"].split(",")
+    assert kex == ["mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com",
+                   "curve25519-sha256", "curve25519-sha256@libssh.org"]
+    assert set(kex) & set(paramiko.Transport._preferred_kex)
+
+
+def test_openssh_9_2_is_offered_no_ml_kem_it_would_refuse(fleet, login_key):
+    assert "mlkem" not in options(fleet, "web1", BOOKWORM)["KexAlgorithms"]
+
+
+def test_a_debian_13_host_without_openssh_yet_renders_for_the_openssh_its_release_ships(fleet, login_key):
+    fresh = Release("debian", "13", "trixie", {})
+    assert options(fleet, "web1", fresh)["KexAlgorithms"].startswith("mlkem768x25519-sha256,")
+
+
+def test_openssh_10_exempts_no_address_from_its_penalties_unless_the_inventory_names_some(fleet, login_key):
+    content = desired(fleet, "web1", TRIXIE)[f"file {SSHD_DROP_IN}"].content
+    assert "PerSourcePenaltyExemptList" not in content and "PerSourcePenalties" not in options(fleet, "web1", TRIXIE)
+
+
+def test_openssh_10_exempts_exactly_the_addresses_the_inventory_names(fleet, login_key):
+    assert options(fleet, "web2", TRIXIE)["PerSourcePenaltyExemptList"] == "198.18.0.1,198.18.1.0/24"
+
+
+def test_openssh_9_2_gets_no_penalty_keyword_it_does_not_know_even_with_exemptions_set(fleet, login_key):
+    content = desired(fleet, "web2", BOOKWORM)[f"file {SSHD_DROP_IN}"].content
+    assert "PerSource" not in content
+
+
+def test_a_penalty_exemption_must_be_an_address_or_a_network(write_inventory):
+    from fleetfab.inventory import InventoryError
+
+    text = INVENTORY.replace("ssh: {penalty_exempt: [198.18.0.1, 198.18.1.0/24]}", "ssh: {penalty_exempt: [ops.example.com]}")
+    with pytest.raises(InventoryError, match="penalty_exempt"):
+        load_inventory(write_fleet(write_inventory, text))
 
 
 def test_agent_x11_and_tcp_forwarding_are_off_on_a_host_nobody_is_reached_through(fleet, login_key):
