@@ -10,7 +10,6 @@ from pathlib import Path
 
 from fleetfab.cli import exitcodes
 from fleetfab.scheduled.history import DEFAULT_KEEP
-from fleetfab.scheduled.notify import DEFAULT_TIMEOUT
 from fleetfab.scheduled.run import Settings, scheduled_run
 from fleetfab.scheduled.state import Busy
 
@@ -18,13 +17,15 @@ from fleetfab.scheduled.state import Busy
 def parser() -> argparse.ArgumentParser:
     parse = argparse.ArgumentParser(prog="fleetfab-scheduled", description=(
         "Run fab drift over the whole inventory once; keep the report and its history, write metrics "
-        "for node_exporter, and run the notification command when the result differs from the run before. "
-        "Exits with drift's code: 0 clean, 2 drift, 1 a host could not be checked."))
+        "for node_exporter, and leave the change in the outbox when the result differs from the run before "
+        "(the notification runs from there as another account: python -m fleetfab.scheduled.send). "
+        "Exits with the report's code: 0 clean, 2 drift, 1 a host could not be checked, "
+        "3 the ops host's copy of the inventory is older than some hosts' last bootstrap."))
     parse.add_argument("--state-dir", type=Path, required=True, help="where latest.json, history/ and changes.json live")
     parse.add_argument("--textfile-dir", type=Path, help="node_exporter's textfile collector directory (fleetfab_drift.prom)")
     parse.add_argument("--keep", type=int, default=DEFAULT_KEEP, help=f"earlier reports kept (default {DEFAULT_KEEP})")
-    parse.add_argument("--notify", help="shell command run with the change as JSON on stdin when something changed")
-    parse.add_argument("--notify-timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds the notification may take")
+    parse.add_argument("--outbox", type=Path, help="where a change worth telling is left for the notification unit")
+    parse.add_argument("--notify-state", type=Path, help="the notification account's folder (its notify.json, for the metrics)")
     parse.add_argument("--drift-timeout", type=float, help="seconds the drift check may take before it is interrupted")
     parse.add_argument("--inventory", type=Path, help="the inventory (sets FLEETFAB_INVENTORY)")
     parse.add_argument("--recorded-is-success", action="store_true",
@@ -35,8 +36,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def settings(args: argparse.Namespace) -> Settings:
-    return Settings(state_dir=args.state_dir, textfile_dir=args.textfile_dir, keep=args.keep, notify=args.notify,
-                    notify_timeout=args.notify_timeout, drift_timeout=args.drift_timeout)
+    return Settings(state_dir=args.state_dir, textfile_dir=args.textfile_dir, keep=args.keep, outbox=args.outbox,
+                    notify_state=args.notify_state, drift_timeout=args.drift_timeout,
+                    inventory=args.inventory.resolve() if args.inventory else None)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,8 +11,12 @@ events of these kinds:
                          (`appeared`, `cleared`)
     failed               it could be checked before and now cannot (`error`, `blocked`)
     recovered            it could not be checked before and now can (`drifting`: what drifts now)
+    stale_copy           it was bootstrapped from another inventory after the ops host's copy was
+                         made (`bootstrapped`: when, `inventory_sha256`): its drift is not judged
+    copy_current         its drift is judged again (`drifting`: what drifts now)
 
-Drift is compared only between two runs that both read the host: an
+Drift is compared only between two runs that both judged the host (read it,
+with a copy of the inventory not older than its last bootstrap): an
 unreachable host's empty change list says nothing, so a host that fails
 and comes back yields failed then recovered, never a false drift_cleared.
 Resources are compared by name; a resource that drifts both times with a
@@ -32,10 +36,11 @@ next real report "report_back".
 
 from __future__ import annotations
 
-from fleetfab.scheduled.documents import drifting, failed, hosts, was_read
+from fleetfab.scheduled.documents import drifting, failed, hosts, judged, stale
 
 #: the order of a host's events in a change document
-EVENT_ORDER = ("added", "removed", "failed", "recovered", "drift_appeared", "drift_changed", "drift_cleared")
+EVENT_ORDER = ("added", "removed", "failed", "recovered", "stale_copy", "copy_current", "drift_appeared", "drift_changed",
+               "drift_cleared")
 #: a summary line stays readable as a mail subject even when the whole fleet fails at once
 SUMMARY_EVENTS = 5
 CLEAN = {"status": "ok", "error": None, "changes": [], "blocked": []}
@@ -80,6 +85,18 @@ def health_events(host: str, before: dict, after: dict) -> list[dict]:
     return []
 
 
+def copy_events(host: str, before: dict, after: dict) -> list[dict]:
+    """Whether the ops host's copy became older than the host's last bootstrap, or current again."""
+    if stale(after) and not stale(before):
+        found = after["stale"]
+        return [{"host": host, "event": "stale_copy", "bootstrapped": found.get("bootstrapped"),
+                 "inventory_sha256": found.get("inventory_sha256")}]
+    if stale(before) and not stale(after) and not failed(after):
+        now = [resource_brief(c) for _, c in sorted(drifting(after).items())]
+        return [{"host": host, "event": "copy_current", "drifting": now}]
+    return []
+
+
 def host_events(host: str, before: dict | None, after: dict | None, first_run: bool = False) -> list[dict]:
     """Every event of one host; `None` on one side means it was not in that run's selection."""
     if after is None:
@@ -87,7 +104,8 @@ def host_events(host: str, before: dict | None, after: dict | None, first_run: b
     events = [] if before is not None or first_run else [{"host": host, "event": "added"}]
     before = CLEAN if before is None else before
     events += health_events(host, before, after)
-    if was_read(before) and was_read(after):
+    events += copy_events(host, before, after)
+    if judged(before) and judged(after):
         events += drift_events(host, before, after)
     return events
 
@@ -140,6 +158,11 @@ def describe(event: dict) -> str:
         blocked = event.get("blocked") or []
         reason = event.get("error") or ("blocked: " + ", ".join(blocked) if blocked else "failed")
         return f"could not be checked: {reason}"
+    if kind == "stale_copy":
+        return (f"the ops host's copy of the inventory is older than this host's last bootstrap "
+                f"({event.get('bootstrapped')}): drift not judged until the ops host is bootstrapped")
+    if kind == "copy_current":
+        return "judged again" + (f", drifting: {names(event['drifting'])}" if event["drifting"] else ", clean")
     if kind == "recovered":
         return "checked again" + (f", drifting: {names(event['drifting'])}" if event["drifting"] else ", clean")
     return {"added": "added to the selection", "removed": "no longer in the selection"}.get(kind, kind)

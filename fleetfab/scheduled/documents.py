@@ -42,6 +42,17 @@ def was_read(entry: dict) -> bool:
     return not entry.get("error")
 
 
+def stale(entry: dict) -> bool:
+    """The host was bootstrapped from another inventory after the ops host's copy was made
+    (fleetfab.scheduled.stale): what it differs in says nothing about drift."""
+    return bool(entry.get("stale"))
+
+
+def judged(entry: dict) -> bool:
+    """Read, and compared against an inventory that is the host's own: its drift is known."""
+    return was_read(entry) and not stale(entry)
+
+
 def failed(entry: dict) -> bool:
     """The host could not be checked completely: an error, a failed change or a blocked resource."""
     return entry.get("status") == "failed"
@@ -53,8 +64,8 @@ def checked_successfully(entry: dict) -> bool:
 
 
 def drifting(entry: dict) -> dict[str, dict]:
-    """The host's drifting resources by resource name (only a read host's are known)."""
-    if not was_read(entry):
+    """The host's drifting resources by resource name (only a judged host's are known)."""
+    if not judged(entry):
         return {}
     return {change["resource"]: change for change in entry.get("changes") or []}
 

@@ -1,13 +1,16 @@
-"""One scheduled run: check the fleet, keep the report, compare, tell monitoring, notify on news.
+"""One scheduled run: check the fleet, judge its copy's age, keep the report, compare, tell monitoring,
+and leave news for the notification.
 
 The order protects the report. It is stored before anything that could go
-wrong afterwards (the comparison, the metrics, the operator's command), and
-the notification, the one step outside fleetfab's control, is bounded in
-time and cannot raise.
+wrong afterwards (the comparison, the metrics). The operator's notification
+command is not run here: this process is the drift account's, which holds
+the SSH key; the change is left in the outbox for the notification unit,
+which runs after the check as an account of its own (fleetfab/scheduled/outbox.py).
 
 The drift check itself is a parameter: `drift(json_path) -> exit code`,
 which must leave a drift document at json_path. By default it is the child
 process of `check`; tests pass a function that writes a canned document.
+So is the journal reader that tells a stale copy (fleetfab/scheduled/stale.py).
 """
 
 from __future__ import annotations
@@ -20,19 +23,17 @@ from pathlib import Path
 from typing import Callable
 
 from fleetfab.cli import exitcodes
-from fleetfab.scheduled import metrics
+from fleetfab.scheduled import metrics, outbox, stale
 from fleetfab.scheduled.atomic import read_json
 from fleetfab.scheduled.changes import compare
 from fleetfab.scheduled.check import DidNotFinish, subprocess_drift
 from fleetfab.scheduled.documents import missing_report
 from fleetfab.scheduled.history import DEFAULT_KEEP
-from fleetfab.scheduled.notify import DEFAULT_TIMEOUT, notify
 from fleetfab.scheduled.state import StateDir
 
 log = logging.getLogger("fleetfab.scheduled")
 
 Drift = Callable[[Path], int]
-Notifier = Callable[[str, dict, float], dict]
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,12 @@ class Settings:
     textfile_dir: Path | None = None
     #: earlier drift documents (and change documents) kept
     keep: int = DEFAULT_KEEP
-    #: shell command run with the change JSON on stdin when a run differs from the one before
-    notify: str | None = None
-    notify_timeout: float = DEFAULT_TIMEOUT
+    #: where a change worth telling is left for the notification unit (none: nobody is told)
+    outbox: Path | None = None
+    #: the notification account's folder, whose notify.json says how the last notification went
+    notify_state: Path | None = None
+    #: the ops host's copy of the inventory; with its source.json beside it, stale hosts are told apart
+    inventory: Path | None = None
     #: seconds the drift check may take before it is interrupted (None: no limit of ours)
     drift_timeout: float | None = None
 
@@ -72,22 +76,24 @@ def check_fleet(state: StateDir, drift: Drift, previous: dict | None, clock) -> 
     return code, missing_report(previous, reason, code, clock)
 
 
-def announce(settings: Settings, change: dict, notifier: Notifier, state: StateDir, clock=time.time) -> dict | None:
-    """Notify when the run differs from the one before; the last notification's outcome, for the metrics."""
-    if not (change["changed"] and settings.notify):
-        return state.last_notification()
+def judge_copy(settings: Settings, document: dict, reader: stale.Reader | None) -> dict:
+    """Tell hosts bootstrapped from another inventory since the copy arrived from drifting ones."""
+    if settings.inventory is None or document.get("error"):
+        return document
+    copy = stale.copy_source(settings.inventory)
+    if not copy.known:
+        return document
     try:
-        result = notifier(settings.notify, change, settings.notify_timeout)
-    except Exception as exc:  # an injected or broken notifier must not cost the run its metrics
-        log.exception("the notification failed")
-        result = {"at": clock(), "ok": False, "exit_code": None, "error": f"notifier raised {type(exc).__name__}"}
-    state.store_notification(result)
-    return result
+        return stale.judge(document, copy, reader or stale.ssh_reader(settings.inventory))
+    except Exception:  # the report is kept as drift found it
+        log.exception("the copy's age could not be judged")
+        return document
 
 
-def scheduled_run(settings: Settings, drift: Drift | None = None, notifier: Notifier = notify,
+def scheduled_run(settings: Settings, drift: Drift | None = None, reader: stale.Reader | None = None,
                   clock=time.time, timer=time.monotonic) -> int:
-    """One run, start to end; drift's exit code (0 clean, 2 drift, 1 not every host checked, 130 interrupted).
+    """One run, start to end; the report's exit code (0 clean, 2 drift, 1 not every host checked,
+    3 only a copy older than some hosts' last bootstrap, 130 interrupted).
 
     Raises state.Busy when another run holds the state directory.
     """
@@ -98,12 +104,17 @@ def scheduled_run(settings: Settings, drift: Drift | None = None, notifier: Noti
         started = timer()
         code, document = check_fleet(state, drift, previous, clock)
         duration = timer() - started
+        document = judge_copy(settings, document, reader)
+        if "copy" in document:
+            code = document["exit_code"]
         state.store_report(document)
         change = compare(previous, document)
         state.store_change(change)
         last_success = state.record_checks(document)
         log.info("%s", change["summary"])
-        notification = announce(settings, change, notifier, state, clock)
+        if settings.outbox is not None:
+            outbox.post(settings.outbox, change)
         if settings.textfile_dir is not None:
-            metrics.write(settings.textfile_dir, metrics.render(document, last_success, duration, notification))
+            notification = outbox.last_outcome(settings.notify_state)
+            metrics.write(settings.textfile_dir, metrics.collect(document, last_success, duration, notification))
     return code

@@ -16,7 +16,7 @@ from fleetfab.scheduled import history
 from fleetfab.scheduled.atomic import read_json, write_json
 from fleetfab.scheduled.documents import checked_successfully, finished_seconds, hosts
 
-LATEST, CHANGES, HOSTS, NOTIFY, LOCK = "latest.json", "changes.json", "hosts.json", "notify.json", ".lock"
+LATEST, CHANGES, HOSTS, LOCK = "latest.json", "changes.json", "hosts.json", ".lock"
 HISTORY, CHANGE_HISTORY = "history", "changes"
 
 
@@ -98,13 +98,6 @@ class StateDir:
         updated = updated_last_success(self.last_success(), document)
         write_json(self.path(HOSTS), {"hosts": {h: {"last_success": t} for h, t in sorted(updated.items())}})
         return updated
-
-    def last_notification(self) -> dict | None:
-        document = read_json(self.path(NOTIFY))
-        return document if isinstance(document, dict) else None
-
-    def store_notification(self, outcome: dict) -> None:
-        write_json(self.path(NOTIFY), outcome)
 
 
 def updated_last_success(known: dict[str, int], document: dict) -> dict[str, int]:

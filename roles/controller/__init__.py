@@ -5,9 +5,15 @@ builds (the ops host needs no package index), with a copy of the operator's
 inventory that logs in as the drift account. The ops host makes its own key
 pair; every host accepts its public key (roles/controller/access.py, through
 the base role). A systemd timer runs a check on the interval the inventory
-sets; each run leaves the latest report, a bounded history, metrics for
-node_exporter and, when the result changed, a notification
-(fleetfab/scheduled). `fab drift.status` shows it on the operator's machine.
+sets, the first one within a minute of the timer's start (a boot, an install,
+any change to the ops host's fleetfab, copy or units restarts it); each run
+leaves the latest report, a bounded history, metrics for node_exporter and,
+when the result changed, a notice that a unit of its own hands to the
+operator's command as the account fleetfab-notify, which cannot read the key
+(fleetfab/scheduled). A bootstrap of other hosts brings the copy up to date
+(refresh.py); a copy older than a host's last bootstrap is said so instead of
+drift (fleetfab/scheduled/stale.py). `fab drift.status` shows it all on the
+operator's machine.
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ from fleetfab import shapes
 from fleetfab.resources import Command, Directory, File, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.shell import q
-from fleetfab.roles.controller.copy import ops_inventory, ops_known_hosts
-from fleetfab.roles.controller.settings import (ACCOUNT, DEFAULTS, HOME, INVENTORY, INVENTORY_DIR, KEY, KNOWN_HOSTS,
-                                       MEMORY_DIR, ROOT, SETTINGS, STATE_DIR, UNIT, VENV)
+from fleetfab.roles.controller.copy import copy_resources
+from fleetfab.roles.controller.settings import (ACCOUNT, DEFAULTS, HOME, INVENTORY_DIR, KEY, MEMORY_DIR, NOTIFY_ACCOUNT,
+                                                NOTIFY_HOME, OUTBOX, ROOT, SETTINGS, STATE_DIR, UNIT, VENV)
 from fleetfab.roles.controller.software import FleetfabInstalled, source_digest
-from fleetfab.roles.controller.units import RELOAD, unit_files
+from fleetfab.roles.controller.units import RESTART, RESTART_COMMAND, unit_files
 
 
 class Controller(Role):
@@ -41,19 +47,37 @@ class Controller(Role):
     def resources(self, ctx):
         s = ctx.settings
         yield Directory(ROOT)
-        yield FleetfabInstalled(VENV, source_digest())
+        yield FleetfabInstalled(VENV, source_digest(), notify=RESTART)
         yield Directory(INVENTORY_DIR, group=ACCOUNT, mode="0750")
         yield Directory(MEMORY_DIR, owner=ACCOUNT, group=ACCOUNT, mode="0750")
-        yield File(INVENTORY, ops_inventory(ctx.inventory, s["applies"]), group=ACCOUNT, mode="0640",
-                   validate=f"{VENV}/bin/python -c 'import sys; from fleetfab.inventory import load_inventory; load_inventory(sys.argv[1])' %s")
-        yield File(KNOWN_HOSTS, ops_known_hosts(ctx.inventory), group=ACCOUNT, mode="0640")
+        yield from copy_resources(ctx, RESTART)
         yield Directory(STATE_DIR, owner=ACCOUNT, group=ACCOUNT, mode="0750")
         yield Directory(s["textfile_dir"], group=ACCOUNT, mode="0775")
+        if s.get("notify"):
+            yield from notification_account()
         yield from unit_files(ctx)
         yield Service(f"{UNIT}.timer")
 
     def handlers(self, ctx):
-        return {RELOAD: "systemctl daemon-reload"}
+        return {RESTART: RESTART_COMMAND}
+
+    def after_bootstrap(self, inventory, hosts):
+        """A bootstrap that left the ops host out brings its copy of the inventory up to date."""
+        from fleetfab.roles.controller.refresh import refresh_step
+
+        return refresh_step(inventory, hosts)
+
+
+def notification_account() -> list:
+    """The account the operator's command runs as: a system account of its own, in no group of
+    the drift account's; the outbox is the drift account's, readable by this account's group."""
+    return [
+        Command("make the notification account", unless=f"id -u {NOTIFY_ACCOUNT}",
+                run=f"useradd --system --user-group --home-dir {NOTIFY_HOME} --no-create-home "
+                    f"--shell /usr/sbin/nologin --comment 'fleetfab notifications' {NOTIFY_ACCOUNT}"),
+        Directory(NOTIFY_HOME, owner=NOTIFY_ACCOUNT, group=NOTIFY_ACCOUNT, mode="0755"),
+        Directory(OUTBOX, owner=ACCOUNT, group=NOTIFY_ACCOUNT, mode="2750"),
+    ]
 
 
 def make_key(host: str) -> str:

@@ -9,17 +9,31 @@ so a check from the ops host does not find its own inventory drifting.
 from __future__ import annotations
 
 import copy
+import json
 
 import yaml
 
 from fleetfab.ssh import known_keys, known_name
-from fleetfab.roles.controller.settings import ACCOUNT, KEY, KNOWN_HOSTS
+from fleetfab.roles.controller.settings import ACCOUNT, INVENTORY, KEY, KNOWN_HOSTS, SOURCE, VENV
 
 HEADER = ("# Managed by fleetfab (role controller): the operator's inventory, as the ops host reads it.\n"
           "# Edit the operator's copy and bootstrap the ops host; changes made here are overwritten.\n")
 
 #: ssh settings kept from the operator's document; the rest are the ops host's own
 KEPT_SSH = ("port", "connect_timeout", "read_timeout")
+
+
+def copy_resources(ctx, notify: str) -> list:
+    """The copy, the host keys it trusts and its source: what a bootstrap of other hosts brings up
+    to date too (roles/controller/refresh.py). A change starts the checks over (`notify`)."""
+    from fleetfab.resources import File
+
+    return [
+        File(INVENTORY, ops_inventory(ctx.inventory, ctx.settings["applies"]), group=ACCOUNT, mode="0640", notify=notify,
+             validate=f"{VENV}/bin/python -c 'import sys; from fleetfab.inventory import load_inventory; load_inventory(sys.argv[1])' %s"),
+        File(KNOWN_HOSTS, ops_known_hosts(ctx.inventory), group=ACCOUNT, mode="0640", notify=notify),
+        File(SOURCE, ops_source(ctx.inventory), group=ACCOUNT, mode="0640", notify=notify),
+    ]
 
 
 def ops_document(document: dict, applies: bool) -> dict:
@@ -81,3 +95,24 @@ def ops_known_hosts(inventory) -> str:
         for key in known_keys(name, inventory.ssh).values():
             lines.add(f"{name} {key.get_name()} {key.get_base64()}\n")
     return "".join(sorted(lines))
+
+
+def ops_source(inventory) -> str:
+    """source.json: the digest of the operator's inventory the copy was made from, as every
+    applying run's journal names it (fleetfab/journal.py), so the ops host can tell a host set
+    from a newer inventory (fleetfab/scheduled/stale.py). Made again on the ops host from its
+    own copy, it is the source.json already there: the copy stays a fixed point."""
+    import hashlib
+    from pathlib import Path
+
+    if inventory.ops_copy:
+        beside = Path(inventory.path).parent / Path(SOURCE).name
+        try:
+            return beside.read_text()
+        except OSError:
+            return source_text(None)
+    return source_text(hashlib.sha256(Path(inventory.path).read_bytes()).hexdigest())
+
+
+def source_text(digest: str | None) -> str:
+    return json.dumps({"sha256": digest}) + "\n"

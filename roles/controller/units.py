@@ -5,9 +5,12 @@ from __future__ import annotations
 import re
 
 from fleetfab.resources import File
-from fleetfab.roles.controller.settings import ACCOUNT, HOME, INVENTORY, STATE_DIR, UNIT, UNIT_DIR, VENV
+from fleetfab.roles.controller.settings import (ACCOUNT, FIRST_CHECK, HOME, INVENTORY, NOTIFY_ACCOUNT, NOTIFY_HOME,
+                                                NOTIFY_UNIT, OUTBOX, STATE_DIR, UNIT, UNIT_DIR, VENV)
 
-RELOAD = "reload systemd"
+#: systemd reads the units again and the timer starts over: the first check comes FIRST_CHECK later
+RESTART = "reload systemd and check within a minute"
+RESTART_COMMAND = f"systemctl daemon-reload && systemctl restart {UNIT}.timer"
 #: words ExecStart= takes as they are
 PLAIN = re.compile(r"[A-Za-z0-9_./:=+-]+")
 
@@ -36,7 +39,17 @@ def scheduled_command(settings: dict) -> str:
              "--textfile-dir", settings["textfile_dir"], "--keep", str(settings["keep"]),
              "--drift-timeout", str(drift_timeout), "--recorded-is-success"]
     if settings.get("notify"):
-        parts += ["--notify", settings["notify"]]
+        parts += ["--outbox", OUTBOX, "--notify-state", NOTIFY_HOME]
+    return exec_line(parts)
+
+
+def notify_command(settings: dict) -> str:
+    """The notification unit's program: the notice the check left, to the operator's command, once."""
+    return exec_line([f"{VENV}/bin/python", "-m", "fleetfab.scheduled.send", "--outbox", OUTBOX,
+                      "--state-dir", NOTIFY_HOME, "--notify", settings["notify"]])
+
+
+def exec_line(parts: list[str]) -> str:
     return " ".join(part if PLAIN.fullmatch(part) else systemd_quoted(part) for part in parts)
 
 
@@ -46,12 +59,21 @@ def systemd_quoted(word: str) -> str:
 
 
 def unit_files(ctx) -> list[File]:
+    """The notification unit (with a notify command) before the check's service that starts it, the timer last."""
     s = ctx.settings
+    notifies = bool(s.get("notify"))
     service = ctx.template("controller/fleetfab-drift.service.j2", account=ACCOUNT, inventory_path=INVENTORY,
                            command=scheduled_command(s), time_limit=s["time_limit"],
-                           writable=[HOME, s["textfile_dir"]])
-    timer = ctx.template("controller/fleetfab-drift.timer.j2", interval=s["interval"], unit=UNIT)
-    return [
-        File(f"{UNIT_DIR}/{UNIT}.service", service, validate=verified(f"{UNIT}.service"), notify=RELOAD),
-        File(f"{UNIT_DIR}/{UNIT}.timer", timer, validate=verified(f"{UNIT}.timer"), notify=RELOAD),
+                           writable=[HOME, s["textfile_dir"], *([OUTBOX] if notifies else [])],
+                           notify_unit=NOTIFY_UNIT if notifies else None)
+    timer = ctx.template("controller/fleetfab-drift.timer.j2", interval=s["interval"], first=FIRST_CHECK, unit=UNIT)
+    files = []
+    if notifies:
+        notifier = ctx.template("controller/fleetfab-drift-notify.service.j2", account=NOTIFY_ACCOUNT, home=NOTIFY_HOME,
+                                command=notify_command(s), hidden=HOME)
+        files.append(File(f"{UNIT_DIR}/{NOTIFY_UNIT}.service", notifier, validate=verified(f"{NOTIFY_UNIT}.service"),
+                          notify=RESTART))
+    return files + [
+        File(f"{UNIT_DIR}/{UNIT}.service", service, validate=verified(f"{UNIT}.service"), notify=RESTART),
+        File(f"{UNIT_DIR}/{UNIT}.timer", timer, validate=verified(f"{UNIT}.timer"), notify=RESTART),
     ]

@@ -36,6 +36,22 @@ def document(*reports: HostReport, finished: str = FINISHED) -> dict:
     return doc
 
 
+#: the inventory a host was bootstrapped from after the ops host's copy arrived
+NEWER_SHA256 = "b" * 64
+
+
+def stale_document(*reports: HostReport, stale: tuple = (), finished: str = FINISHED) -> dict:
+    """The document a scheduled run keeps once the hosts named in `stale` were found bootstrapped
+    from a newer inventory than the ops host's copy (fleetfab.scheduled.stale)."""
+    from fleetfab.scheduled.stale import exit_code, mark_stale
+
+    doc = document(*reports, finished=finished)
+    for name in stale:
+        mark_stale(doc["hosts"][name], {"at": FINISHED_SECONDS, "sha256": NEWER_SHA256})
+    doc["exit_code"] = exit_code(doc)
+    return doc
+
+
 def entry(report: HostReport) -> dict:
     return document(report)["hosts"][report.host]
 

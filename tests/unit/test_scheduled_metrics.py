@@ -1,12 +1,13 @@
 """The textfile for node_exporter, read back with prometheus_client's own parser of the text format."""
 
+import os
 import stat
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from fleetfab.scheduled import metrics
 from fleetfab.scheduled.documents import missing_report
-from tests.unit.test_scheduled_documents import FINISHED_SECONDS, document, host
+from tests.unit.test_scheduled_documents import FINISHED_SECONDS, document, host, stale_document
 
 HOSTS_FILE, SSH_SERVICE = "file /etc/hosts", "service ssh"
 
@@ -62,7 +63,18 @@ def test_a_host_never_checked_has_no_last_success():
 
 
 def test_hosts_are_counted_by_status_including_the_empty_ones():
-    assert values(rendered(host("a"), host("b", HOSTS_FILE)), "hosts") == {"ok": 1, "changed": 1, "failed": 0}
+    assert values(rendered(host("a"), host("b", HOSTS_FILE)), "hosts") == {"ok": 1, "changed": 1, "failed": 0, "stale": 0}
+
+
+def test_a_host_checked_against_a_stale_copy_is_marked_and_not_counted_as_drifting():
+    text = metrics.render(stale_document(host("a"), host("b", HOSTS_FILE), stale=("b",)), {}, 1.0)
+    assert (values(text, "host_stale_copy"), values(text, "host_resources_drifting")) == ({"a": 0, "b": 1}, {"a": 0, "b": 0})
+
+
+def test_a_stale_copy_is_said_for_the_run_as_a_whole_with_its_own_exit_code():
+    text = metrics.render(stale_document(host("a"), host("b", HOSTS_FILE), stale=("b",)), {}, 1.0)
+    assert (values(text, "copy_stale"), values(text, "run_exit_code"), values(rendered(host("a")), "copy_stale")) == (
+        {"": 1}, {"": 3}, {"": 0})
 
 
 def test_the_run_has_its_duration():
@@ -101,25 +113,36 @@ def test_host_names_are_escaped_in_labels():
     assert list(values(rendered(host(awkward)), "host_checked")) == [awkward]
 
 
-def test_help_text_is_escaped():
-    gauge = metrics.Gauge("x", "back\\slash\nnew line").add(1)
-    assert families("\n".join(gauge.lines()) + "\n")["fleetfab_drift_x"].documentation == "back\\slash\nnew line"
+def test_the_file_is_prometheus_clients_own_textfile(tmp_path):
+    """Written by prometheus_client's textfile writer, so its format and escapes are the library's."""
+    from prometheus_client import generate_latest
+
+    registry = metrics.collect(document(host("a")), {}, 1.0)
+    assert metrics.write(tmp_path, registry).read_bytes() == generate_latest(registry)
 
 
 def test_an_empty_fleet_still_has_the_run_metrics():
     assert values(metrics.render(document(), {}, 0.1), "run_exit_code") == {"": 0}
 
 
+def registry(*reports):
+    return metrics.collect(document(*reports), {}, 1.5)
+
+
 def test_the_file_is_written_under_its_collector_name(tmp_path):
-    assert metrics.write(tmp_path, rendered(host("a"))).name == "fleetfab_drift.prom"
+    assert metrics.write(tmp_path, registry(host("a"))).name == "fleetfab_drift.prom"
 
 
-def test_the_file_is_readable_by_node_exporters_user(tmp_path):
-    path = metrics.write(tmp_path, rendered(host("a")))
+def test_the_file_is_readable_by_node_exporters_user_whatever_the_umask(tmp_path):
+    old = os.umask(0o077)
+    try:
+        path = metrics.write(tmp_path, registry(host("a")))
+    finally:
+        os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) & 0o044 == 0o044
 
 
 def test_only_the_finished_file_is_left_for_the_collector(tmp_path):
-    metrics.write(tmp_path, rendered(host("a")))
-    metrics.write(tmp_path, rendered(host("b")))
+    metrics.write(tmp_path, registry(host("a")))
+    metrics.write(tmp_path, registry(host("b")))
     assert [p.name for p in tmp_path.iterdir()] == ["fleetfab_drift.prom"]

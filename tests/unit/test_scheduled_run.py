@@ -1,4 +1,8 @@
-"""One scheduled run end to end, with the drift check and the notifier injected: no host, no SSH."""
+"""One scheduled run end to end, with the drift check and the notifier injected: no host, no SSH.
+
+The notification is the notification unit's (fleetfab.scheduled.send), run
+after each check as systemd's OnSuccess= would; here, right after it.
+"""
 
 import json
 from pathlib import Path
@@ -8,7 +12,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from fleetfab.scheduled import __main__ as cli
 from fleetfab.scheduled.check import DidNotFinish
+from fleetfab.scheduled.outbox import last_outcome
 from fleetfab.scheduled.run import Settings, scheduled_run
+from fleetfab.scheduled.send import send
 from fleetfab.scheduled.state import Busy, StateDir
 from tests.unit.test_scheduled_documents import FINISHED_SECONDS, document, host
 
@@ -45,11 +51,26 @@ class Notifier:
 
 @pytest.fixture
 def settings(tmp_path):
-    return Settings(state_dir=tmp_path / "state", textfile_dir=tmp_path / "textfile", keep=3, notify=NOTIFY)
+    return Settings(state_dir=tmp_path / "state", textfile_dir=tmp_path / "textfile", keep=3,
+                    outbox=tmp_path / "outbox", notify_state=tmp_path / "notify")
+
+
+def then_notify(settings, notifier):
+    """The notification unit after a check: the notice left in the outbox, if any, to the command."""
+    if settings.outbox is not None:
+        send(settings.outbox, settings.notify_state, NOTIFY, notifier=notifier or Notifier())
 
 
 def run(settings, *documents, notifier=None, **kwargs) -> int:
-    return scheduled_run(settings, drift=Fleet(*documents), notifier=notifier or Notifier(), **kwargs)
+    code = scheduled_run(settings, drift=Fleet(*documents), **kwargs)
+    then_notify(settings, notifier)
+    return code
+
+
+def check(settings, drift, notifier=None) -> int:
+    code = scheduled_run(settings, drift=drift)
+    then_notify(settings, notifier)
+    return code
 
 
 def runs(settings, *documents, notifier=None) -> list[int]:
@@ -101,10 +122,22 @@ def test_the_same_drift_again_notifies_nobody(settings):
     assert len(notifier.changes) == 1
 
 
-def test_without_a_notification_command_nothing_is_notified(settings):
+def test_without_an_outbox_no_notice_is_left(settings):
+    bare = Settings(state_dir=settings.state_dir)
+    run(bare, document(host("a", HOSTS_FILE)))
+    assert not settings.outbox.exists()
+
+
+def test_a_notice_is_sent_once_however_often_the_notification_unit_starts(settings):
     notifier = Notifier()
-    run(Settings(state_dir=settings.state_dir), document(host("a", HOSTS_FILE)), notifier=notifier)
-    assert notifier.changes == []
+    run(settings, document(host("a", HOSTS_FILE)), notifier=notifier)
+    then_notify(settings, notifier)
+    assert len(notifier.changes) == 1
+
+
+def test_the_notice_is_readable_by_the_notification_accounts_group_only(settings):
+    run(settings, document(host("a", HOSTS_FILE)))
+    assert oct((settings.outbox / "notice.json").stat().st_mode & 0o777) == "0o640"
 
 
 def test_the_change_is_left_for_drift_status(settings):
@@ -117,19 +150,23 @@ def test_a_run_with_no_change_still_says_so_in_changes_json(settings):
     assert StateDir(settings.state_dir).latest_change()["changed"] is False
 
 
-def test_a_failing_notification_keeps_the_report_and_is_recorded(settings):
+def test_a_failing_notification_is_recorded_by_the_notification_account(settings):
     run(settings, document(host("a", HOSTS_FILE)), notifier=Notifier(ok=False))
-    state = StateDir(settings.state_dir)
-    assert (state.latest()["exit_code"], state.last_notification()["ok"], prom(settings, "notification_ok")) == (
-        2, False, {"": 0})
+    assert last_outcome(settings.notify_state)["ok"] is False
 
 
-def test_a_notifier_that_raises_keeps_the_report_and_the_metrics(settings):
-    def broken(command, change, timeout):
-        raise RuntimeError("boom")
-
-    assert run(settings, document(host("a", HOSTS_FILE)), notifier=broken) == 2
+def test_the_next_check_shows_how_the_last_notification_went_in_the_metrics(settings):
+    runs(settings, document(host("a", HOSTS_FILE)), document(host("a", HOSTS_FILE)), notifier=Notifier(ok=False))
     assert prom(settings, "notification_ok") == {"": 0}
+
+
+def test_a_notification_outcome_behind_a_link_is_not_read(settings, tmp_path):
+    """The folder is the notification account's: a link there must not make the drift account read its own files."""
+    settings.notify_state.mkdir()
+    (tmp_path / "private.json").write_text('{"ok": true, "at": 5}')
+    (settings.notify_state / "notify.json").symlink_to(tmp_path / "private.json")
+    run(settings, document(host("a")))
+    assert "fleetfab_drift_notification_ok" not in (settings.textfile_dir / "fleetfab_drift.prom").read_text()
 
 
 def test_the_metrics_describe_the_run(settings):
@@ -160,7 +197,7 @@ def test_the_drifts_own_file_is_not_left_in_the_state_directory(settings):
 
 def test_a_check_that_writes_no_report_is_recorded_as_failed(settings):
     run(settings, document(host("a")))
-    code = scheduled_run(settings, drift=lambda path: 1, notifier=Notifier())
+    code = check(settings, lambda path: 1)
     latest = StateDir(settings.state_dir).latest()
     assert (code, latest["error"], latest["hosts"]["a"]["status"]) == (
         1, "drift exited 1 without writing a report (see the service log)", "failed")
@@ -168,12 +205,12 @@ def test_a_check_that_writes_no_report_is_recorded_as_failed(settings):
 
 def test_a_check_that_writes_no_report_notifies(settings):
     notifier = Notifier()
-    scheduled_run(settings, drift=lambda path: 1, notifier=notifier)
+    check(settings, lambda path: 1, notifier)
     assert notifier.changes[0][1]["run_event"] == "report_missing"
 
 
 def test_a_check_that_writes_no_report_shows_in_the_metrics(settings):
-    scheduled_run(settings, drift=lambda path: 1, notifier=Notifier())
+    check(settings, lambda path: 1)
     assert prom(settings, "run_report_written") == {"": 0}
 
 
@@ -181,7 +218,7 @@ def test_a_check_that_raises_is_a_failed_run(settings):
     def crash(path):
         raise ValueError("unexpected")
 
-    assert scheduled_run(settings, drift=crash, notifier=Notifier()) == 1
+    assert check(settings, crash) == 1
     assert StateDir(settings.state_dir).latest()["error"] == "the drift check failed: ValueError"
 
 
@@ -189,7 +226,7 @@ def test_a_check_killed_at_its_time_limit_says_so(settings):
     def hang(path):
         raise DidNotFinish("drift did not finish within 600s and was killed")
 
-    scheduled_run(settings, drift=hang, notifier=Notifier())
+    check(settings, hang)
     assert StateDir(settings.state_dir).latest()["error"] == "drift did not finish within 600s and was killed"
 
 
@@ -200,9 +237,15 @@ def test_a_run_while_another_holds_the_state_directory_is_refused(settings):
 
 
 def test_the_command_line_gives_every_setting():
-    args = cli.parser().parse_args(["--state-dir", "/s", "--textfile-dir", "/t", "--keep", "5", "--notify", "mail ops",
-                                    "--notify-timeout", "9", "--drift-timeout", "600"])
-    assert cli.settings(args) == Settings(state_dir=Path("/s"), textfile_dir=Path("/t"), keep=5, notify="mail ops", notify_timeout=9.0, drift_timeout=600.0)
+    args = cli.parser().parse_args(["--state-dir", "/s", "--textfile-dir", "/t", "--keep", "5", "--outbox", "/o",
+                                    "--notify-state", "/n", "--drift-timeout", "600", "--inventory", "/i/fleet.yml"])
+    assert cli.settings(args) == Settings(state_dir=Path("/s"), textfile_dir=Path("/t"), keep=5, outbox=Path("/o"),
+                                          notify_state=Path("/n"), drift_timeout=600.0, inventory=Path("/i/fleet.yml"))
+
+
+def test_the_check_itself_runs_no_notification_command():
+    """The check is the drift account's, which holds the SSH key: the operator's command is not its to run."""
+    assert "--notify" not in cli.parser().format_help().replace("--notify-state", "")
 
 
 def test_the_command_line_runs_the_real_drift_check_and_records_a_bad_inventory(tmp_path, monkeypatch):
