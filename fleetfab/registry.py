@@ -8,7 +8,8 @@ records) asks `ctx.inventory`, never this module. Two roles of one name are an
 inventory problem naming both places: which one runs is never left to order.
 
 A folder role is `<folder>/<name>.py` or `<folder>/<name>/__init__.py` defining
-one `fleetfab.role.Role` subclass named `<name>`. It is imported under a private
+one `fleetfab.role.Role` subclass that sets `name = "<name>"` (a subclass that
+inherits the name, a procedure's variant of the role, is not counted). It is imported under a private
 module name (`_fleetfab_roles_<digest of the folder>.<name>`), never as a
 top-level `<name>` that would shadow an installed package: a role package
 imports its own modules relatively (`from .settings import SETTINGS`).
@@ -167,10 +168,11 @@ def _role_class(module, name: str, file: Path):
 
     classes = {value for value in vars(module).values()
                if isinstance(value, type) and issubclass(value, Role) and value.__module__.startswith(module.__name__)
-               and getattr(value, "name", None) == name}
+               and value.__dict__.get("name") == name}
     if len(classes) != 1:
         found = "none" if not classes else ", ".join(sorted(c.__name__ for c in classes))
-        raise RoleLoadError(f"{file} must define exactly one subclass of fleetfab.role.Role whose name is {name!r} (found: {found})")
+        raise RoleLoadError(f"{file} must define exactly one subclass of fleetfab.role.Role that sets name = {name!r} "
+                            f"(found: {found})")
     return classes.pop()
 
 

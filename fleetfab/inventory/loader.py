@@ -42,7 +42,8 @@ def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = N
     """Load, validate and merge an inventory; raise InputError listing every problem.
 
     The inventory's roles are found here (fleetfab.registry: installed ones and
-    the folders of its `roles_path`); `roles` replaces them (tests' own roles).
+    the folders of its `roles_path`); `roles` replaces them: name -> role (tests'
+    own roles), or name -> Found (another inventory's, templates beside them kept).
     """
     path = Path(path) if path is not None else default_inventory_path()
     try:
@@ -51,7 +52,8 @@ def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = N
         raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}{_where_hint(path)}")]) from None
     data = load_marked(text, str(path))
     if roles is not None:
-        return _Builder(path, data, {name: Found(role, "given") for name, role in roles.items()}).build()
+        given = {name: role if isinstance(role, Found) else Found(role, "given") for name, role in roles.items()}
+        return _Builder(path, data, given).build()
     found, problems = discover(role_folders(path, data))
     return _Builder(path, data, found, problems).build()
 
