@@ -86,6 +86,25 @@ class Role:
         """
         return ()
 
+    # -- rolling upgrades (fleetfab.upgrade) ------------------------------------------
+
+    def health(self, ctx: "RoleContext") -> Iterable["Resource"]:
+        """Read-only checks that the service answers (`fleetfab.health.HealthCheck`s), run on the
+        host after an upgrade, besides its drift: a name server answers its zones, mail is accepted."""
+        return ()
+
+    def down_together(self, members: int) -> int | None:
+        """How many of this role's `members` hosts an upgrade may take down at once; None: no limit of its own."""
+        return None
+
+    def out_of_service(self, inventory: "Inventory", host: "Host") -> dict[str, list["Resource"]]:
+        """Resources that take `host` out of service before it goes down (a node drained), by the host they run on."""
+        return {}
+
+    def back_in_service(self, inventory: "Inventory", host: "Host") -> dict[str, list["Resource"]]:
+        """The reverse of `out_of_service`, once the host is back and healthy."""
+        return {}
+
 
 class Idle(Role):
     """Stands in for a role during a procedure (a rotation, a guest's restart): states nothing."""
