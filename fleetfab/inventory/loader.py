@@ -215,7 +215,8 @@ class _Builder:
         depth = {g: _depth(g, parents) for g in groups}
         order = {g: i for i, g in enumerate(groups)}
         group_objs = {
-            name: Group(name, tuple(g.get("children") or ()), tuple(g.get("roles") or ()), g.get("vars") or {}, line_of(self.data["groups"], name, 0))
+            name: Group(name, tuple(g.get("children") or ()), tuple(g.get("roles") or ()), g.get("vars") or {}, line_of(self.data["groups"], name, 0),
+                        g.get("upgrade") or {})
             for name, g in groups.items()
         }
         host_objs = {}

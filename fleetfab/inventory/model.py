@@ -27,6 +27,8 @@ class Group:
     roles: tuple[str, ...]
     vars: dict
     line: int
+    #: the group's `upgrade:` section as written (lines kept): fleetfab/upgrade/batches.py reads it
+    upgrade: dict = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

@@ -48,11 +48,17 @@ LAB = Record({
     **LAB_SIZE,
 })
 
+#: how a rolling upgrade (fab upgrade) treats a group's hosts (fleetfab/upgrade/batches.py)
+UPGRADE = Record({
+    "down_together": Field(Int(1, 10000), doc="at most this many of the group's hosts are upgraded (and so may be down) at once"),
+})
+
 GROUP = Record({
     "children": Field(NAMES),
     "roles": Field(NAMES),
     "vars": Field(ROLE_SECTIONS),
     "jump": JUMP,
+    "upgrade": Field(UPGRADE, doc="rolling upgrades: how many of the group's hosts may be down together"),
 })
 
 #: a guest of a VM host (roles/vmhost): the VM that this inventory host is
