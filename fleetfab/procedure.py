@@ -57,7 +57,7 @@ class Procedure:
         #: 0 while every step succeeded, else the first failing step's code
         self.code = exitcodes.OK
         self.reports: list = []
-        self._redact = None
+        self._redactors: list = []
 
     def with_role(self, name: str) -> list:
         """The selected hosts that carry role `name`, in inventory order."""
@@ -71,15 +71,20 @@ class Procedure:
         result, code = procedure(self.inventory, hosts, self.purpose, roles, self.out, self.err,
                                  title=title, parallel=self.parallel)
         self.reports += result.reports
-        self._redact = self._redact or result.redact
+        self._redactors.append(result.redact)
         if code and not self.code:
             self.code = code
         return code
 
+    def _redact(self, text: str) -> str:
+        """Every step's secrets masked: each run knows only the secrets it read."""
+        for redact in self._redactors:
+            text = redact(text)
+        return text
+
     def finish(self) -> None:
         """Write the JSON report (every step's host reports) if asked; end the task with the code if not 0."""
         if self.json_path:
-            redact = self._redact or (lambda text: text)
-            write_report(self.json_path, report_document(self.purpose, self.reports, redact, self.code))
+            write_report(self.json_path, report_document(self.purpose, self.reports, self._redact, self.code))
         if self.code:
             raise Exit(code=self.code)
