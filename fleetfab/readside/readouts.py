@@ -1,7 +1,7 @@
 """Which read-outs a host's read side must hold: exactly what the ops copy's drift will ask of it.
 
 Computed by the operator's run (trusted), for the ops host's copy of the
-inventory (`fleetfab.roles.controller.copy`: the operator's, logging in as the
+inventory (the controller role's `ops_copy`: the operator's, logging in as the
 drift account), the same way `fleetfab.hostrun` builds its batches:
 
 - the first read: the release probe, every role's `prepare` probes, and the
@@ -27,6 +27,8 @@ from fleetfab.readside.secrets import readable, secret_digests
 
 #: what the log says a shared kind's read-out reads
 MAX_WHAT = 300
+#: the role that makes a host the ops host, and writes its copy of the inventory
+OPS_ROLE = "controller"
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,10 @@ def ops_inventory_of(inventory):
     It is loaded from a private temporary folder kept for the process (its roles given: those the
     operator's inventory found), so nothing is written beside the operator's file."""
     from fleetfab.inventory import load_inventory
-    from fleetfab.roles.controller.copy import ops_inventory
 
     if inventory.ops_copy:
         return inventory
-    text = ops_inventory(inventory, applies=False)
+    text = inventory.roles[OPS_ROLE].ops_copy(inventory)
     with _cache_lock:
         found = _cache.get(text)
         if found is None:

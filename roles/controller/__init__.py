@@ -61,6 +61,13 @@ class Controller(Role):
     def handlers(self, ctx):
         return {RESTART: RESTART_COMMAND}
 
+    def ops_copy(self, inventory) -> str:
+        """The ops host's copy of `inventory`, as it reads it: each host's read side is computed
+        from it (fleetfab.readside), asked of this role so that the engine imports none."""
+        from fleetfab.roles.controller.copy import ops_inventory
+
+        return ops_inventory(inventory, applies=False)
+
     def after_bootstrap(self, inventory, hosts):
         """A bootstrap that left the ops host out brings its copy of the inventory up to date."""
         from fleetfab.roles.controller.refresh import refresh_step
