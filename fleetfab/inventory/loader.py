@@ -235,6 +235,7 @@ class _Builder:
             read_only=line_of(run, "read_only", 1) if run.get("read_only") else 0,
             ops_copy=bool(run.get("ops_copy")),
             found=self.found,
+            roles_path=tuple(folder.path for folder in role_folders(self.path, self.data)),
         )
 
     def _lab(self) -> MarkedDict:

@@ -81,16 +81,14 @@ class Inventory:
     ops_copy: bool = False
     #: every role this inventory may use, and where each was found (fleetfab.registry.Found)
     found: dict = field(default_factory=dict, repr=False)
+    #: the folders `roles_path` names, resolved, in its order (the ops host gets copies of them)
+    roles_path: tuple[Path, ...] = ()
 
     @property
     def roles(self) -> dict:
         """name -> role: fleetfab's, installed packages' and this inventory's roles_path folders'."""
         return {name: found.role for name, found in self.found.items()}
 
-    @property
-    def role_folders(self) -> list[Path]:
-        """The roles_path folders, as found (an ops host's copy carries them with fleetfab)."""
-        return sorted({found.folder for found in self.found.values() if found.folder is not None})
 
     def members(self, group: str) -> list[Host]:
         return [h for h in self.hosts.values() if group in h.groups]

@@ -25,7 +25,7 @@ from fleetfab.shell import q
 from fleetfab.roles.controller.copy import copy_resources
 from fleetfab.roles.controller.settings import (ACCOUNT, DEFAULTS, HOME, INVENTORY_DIR, KEY, MEMORY_DIR, NOTIFY_ACCOUNT,
                                                 NOTIFY_HOME, OUTBOX, ROOT, SETTINGS, STATE_DIR, UNIT, VENV)
-from fleetfab.roles.controller.software import FleetfabInstalled, source_digest
+from fleetfab.roles.controller.software import fleetfab_installed
 from fleetfab.roles.controller.units import RESTART, RESTART_COMMAND, unit_files
 
 
@@ -47,7 +47,7 @@ class Controller(Role):
     def resources(self, ctx):
         s = ctx.settings
         yield Directory(ROOT)
-        yield FleetfabInstalled(VENV, source_digest(), notify=RESTART)
+        yield fleetfab_installed(ctx.inventory, VENV, notify=RESTART)
         yield Directory(INVENTORY_DIR, group=ACCOUNT, mode="0750")
         yield Directory(MEMORY_DIR, owner=ACCOUNT, group=ACCOUNT, mode="0750")
         yield from copy_resources(ctx, RESTART)

@@ -15,6 +15,7 @@ import yaml
 
 from fleetfab.ssh import known_keys, known_name
 from fleetfab.roles.controller.settings import ACCOUNT, INVENTORY, KEY, KNOWN_HOSTS, SOURCE, VENV
+from fleetfab.roles.controller.software import installed_roles_path
 
 HEADER = ("# Managed by fleetfab (role controller): the operator's inventory, as the ops host reads it.\n"
           "# Edit the operator's copy and bootstrap the ops host; changes made here are overwritten.\n")
@@ -55,6 +56,9 @@ def ops_document(document: dict, applies: bool) -> dict:
 def ops_inventory(inventory, applies: bool) -> str:
     document = yaml.safe_load(inventory.path.read_text())
     doc = ops_document(document, applies)
+    if inventory.roles_path:
+        # the operator's roles travel with fleetfab (roles/controller/software.py)
+        doc["roles_path"] = installed_roles_path(VENV, len(inventory.roles_path))
     record_login_keys(doc, inventory)
     return HEADER + yaml.safe_dump(doc, sort_keys=False, default_flow_style=False, width=120)
 

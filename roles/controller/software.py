@@ -1,8 +1,10 @@
 """fleetfab itself on the ops host: a virtualenv from wheels built on the operator's machine.
 
 What is installed is named by a digest of fleetfab's own sources (the engine,
-the roles, the templates), computed the same way from a checkout and from an
-installed wheel. So the operator's machine and the ops host agree on whether
+the roles, the templates) and of the operator's own roles (every file of the
+inventory's roles_path folders, which travel in the same archive and live in
+the virtualenv, `operator-roles/<index>/`), computed the same way from a
+checkout and from an installed wheel. So the operator's machine and the ops host agree on whether
 the ops host runs this fleetfab without either of them building anything, and
 a drift never builds wheels: only a change does (`uploads`).
 
@@ -24,6 +26,8 @@ from fleetfab.staging import staged_path
 from fleetfab.shell import q
 
 STAMP = "fleetfab.digest"
+#: where the operator's roles_path folders live inside an installed virtualenv, one numbered folder each
+OPERATOR_ROLES = "operator-roles"
 
 
 def source_roots() -> dict[str, Path]:
@@ -45,12 +49,47 @@ def source_files(roots: dict[str, Path]) -> list[tuple[str, Path]]:
     return found
 
 
+def role_folder_files(folders) -> list[tuple[str, Path]]:
+    """(name in the digest and the archive, file) of every file of the roles_path folders, in their order:
+    a role may ship its application's code or data beside it. Caches and hidden files are left out."""
+    found = []
+    for index, folder in enumerate(folders):
+        folder = Path(folder)
+        for path in sorted(folder.rglob("*")):
+            relative = path.relative_to(folder)
+            if (path.is_file() and "__pycache__" not in relative.parts and path.suffix != ".pyc"
+                    and not any(part.startswith(".") for part in relative.parts)):
+                found.append((f"{OPERATOR_ROLES}/{index}/{relative.as_posix()}", path))
+    return found
+
+
+def source_digest(folders=()) -> str:
+    """fleetfab's sources, and the operator's roles_path folders' files when it has some."""
+    files = role_folder_files(folders)
+    return _digest(tuple(source_files(source_roots()) + files)) if files else fleetfab_digest()
+
+
 @cache
-def source_digest() -> str:
+def fleetfab_digest() -> str:
+    return _digest(tuple(source_files(source_roots())))
+
+
+def _digest(files: tuple[tuple[str, Path], ...]) -> str:
     sha = hashlib.sha256()
-    for name, path in source_files(source_roots()):
+    for name, path in files:
         sha.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
     return sha.hexdigest()
+
+
+def installed_roles_path(venv: str, count: int) -> list[str]:
+    """The ops host's roles_path: its copies of the operator's folders, in the same order."""
+    return [f"{venv}/{OPERATOR_ROLES}/{index}" for index in range(count)]
+
+
+def fleetfab_installed(inventory, venv: str, **options) -> "FleetfabInstalled":
+    """fleetfab at `venv`, carrying the inventory's own roles."""
+    folders = tuple(str(folder) for folder in inventory.roles_path)
+    return FleetfabInstalled(venv, source_digest(folders), role_folders=folders, **options)
 
 
 @dataclass(frozen=True)
@@ -67,6 +106,8 @@ class FleetfabInstalled(Resource):
 
     venv: str
     digest: str
+    #: the operator's roles_path folders (on this machine), carried in the same archive
+    role_folders: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -96,7 +137,7 @@ class FleetfabInstalled(Resource):
 
         if not change.data:
             raise RuntimeError("the ops host had no python3 when it was read; run bootstrap again")
-        return (Upload(wheelhouse(self.digest, change.data[0]), self.staged),)
+        return (Upload(wheelhouse(self.digest, change.data[0], self.role_folders), self.staged),)
 
     @property
     def staged(self) -> str:
@@ -123,6 +164,8 @@ class FleetfabInstalled(Resource):
             f"python3 -m venv {q(release)}",
             f"{q(release)}/bin/pip install --quiet --no-index --find-links {q(release)}.wheels "
             f"-r {q(release)}.wheels/requirements.txt",
+            # the operator's roles, in the virtualenv whose digest names them
+            f"if [ -d {q(release)}.wheels/{OPERATOR_ROLES} ]; then mv {q(release)}.wheels/{OPERATOR_ROLES} {q(release)}/{OPERATOR_ROLES}; fi",
             f"echo {self.digest} > {q(release)}/{STAMP}",
             f"previous=$(readlink {q(self.venv)} || true)",
             # the swap: a new symlink renamed over the old one

@@ -2,7 +2,8 @@
 
 The ops host needs no package index: fleetfab's own wheel and a wheel of
 every dependency, at the versions the operator runs, for the ops host's
-Python and machine, travel as one tar archive. It is built once per fleetfab
+Python and machine, travel as one tar archive, with the operator's own roles
+(the inventory's roles_path folders, `operator-roles/<index>/`) beside them. It is built once per fleetfab
 source digest and target and cached in ~/.cache/fleetfab/wheelhouse.
 """
 
@@ -23,7 +24,7 @@ from packaging.markers import default_environment
 from packaging.requirements import Requirement
 
 from fleetfab.resources.copied import file_digest
-from fleetfab.roles.controller.software import HostPython, source_roots
+from fleetfab.roles.controller.software import HostPython, role_folder_files, source_roots
 
 #: glibc releases a Debian ops host may have; pip takes the newest wheel any of them accepts
 MANYLINUX = [f"manylinux_2_{minor}" for minor in (17, 24, 28, 31, 34, 36, 39, 41)] + ["manylinux2014"]
@@ -47,15 +48,24 @@ def archive_digest(digest: str, python: HostPython) -> str:
     return file_digest(archive_path(digest, python))
 
 
-def wheelhouse(digest: str, python: HostPython) -> Path:
-    """The archive for this fleetfab and this Python: from the cache, else built now."""
+def wheelhouse(digest: str, python: HostPython, role_folders=()) -> Path:
+    """The archive for this fleetfab (and these roles_path folders: `digest` names them too) and this Python:
+    from the cache, else built now."""
     archive = archive_path(digest, python)
     if not archive.exists():
-        build(archive, python)
+        build(archive, python, role_folders)
     return archive
 
 
-def build(archive: Path, python: HostPython) -> None:
+def add_role_folders(wheels: Path, role_folders) -> None:
+    """The operator's roles beside the wheels, exactly the files the digest names."""
+    for name, path in role_folder_files(role_folders):
+        target = wheels / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def build(archive: Path, python: HostPython, role_folders=()) -> None:
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fleetfab-wheels-") as work:
         wheels = Path(work) / "wheels"
@@ -65,6 +75,7 @@ def build(archive: Path, python: HostPython) -> None:
         pins = runtime_pins(python)
         pip("download", "--quiet", "--only-binary=:all:", "--dest", str(wheels), *target_options(python), *pins)
         (wheels / "requirements.txt").write_text("".join(f"{pin}\n" for pin in [f"fleetfab=={version()}", *pins]))
+        add_role_folders(wheels, role_folders)
         partial = archive.with_name(archive.name + ".partial")
         with tarfile.open(partial, "w") as tar:
             tar.add(wheels, arcname=".")
