@@ -77,14 +77,12 @@ def check_fleet(state: StateDir, drift: Drift, previous: dict | None, clock) -> 
 
 
 def judge_copy(settings: Settings, document: dict, reader: stale.Reader | None) -> dict:
-    """Tell hosts bootstrapped from another inventory since the copy arrived from drifting ones."""
+    """Tell hosts checked against a copy older than their last bootstrap from drifting or failed ones."""
     if settings.inventory is None or document.get("error"):
         return document
     copy = stale.copy_source(settings.inventory)
-    if not copy.known:
-        return document
     try:
-        return stale.judge(document, copy, reader or stale.ssh_reader(settings.inventory))
+        return stale.judge(document, copy, (lambda: reader) if reader else (lambda: stale.ssh_reader(settings.inventory)))
     except Exception:  # the report is kept as drift found it
         log.exception("the copy's age could not be judged")
         return document

@@ -43,10 +43,12 @@ SOURCE_NAME = "source.json"
 #: the report's exit code when the only news is a copy older than hosts' last bootstraps
 STALE = 3
 JOURNAL = "/var/log/fleetfab/journal.jsonl"
-#: a journal line longer than this is not fleetfab's (the journal's lines are one run each)
-LINE_LIMIT = 256 * 1024
+#: what journal_script prints is two short lines; more is not its answer
+LINE_LIMIT = 4096
 SHA256 = re.compile(r"[0-9a-f]{64}")
 AT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+#: how the host's read side's refusal of a read-out it does not have reaches the report (fleetfab.readside.transport)
+COPY_IS_OLDER = "copy is older: "
 #: hosts asked for their journal at once
 PARALLEL = 8
 
@@ -102,8 +104,10 @@ def copy_source(inventory_path: Path) -> CopySource:
 
 
 def journal_script() -> str:
-    """The newest line of the host's journal (root's alone, hence through sudo like every read)."""
-    return f"tail -n 1 {JOURNAL} 2>/dev/null | head -c {LINE_LIMIT} || true\n"
+    """Of the newest line of the host's journal (root's alone), only its time and the inventory's
+    digest: the line's changes are none of the ops host's business. The journal writes its keys
+    sorted, so `at` comes first; a key inside a string would have its quotes escaped."""
+    return f"tail -n 1 {JOURNAL} 2>/dev/null | grep -o -E '\"(at|sha256)\": \"[^\"]*\"' || true\n"
 
 
 def at_seconds(text) -> int | None:
@@ -113,20 +117,18 @@ def at_seconds(text) -> int | None:
         return None
 
 
+FIELD = re.compile(r'"(at|sha256)": "([^"]*)"')
+
+
 def last_bootstrap(text: str | None) -> dict | None:
-    """{"at": unix seconds, "sha256": digest} of the journal's newest line, or None when there is
-    none of that shape (no journal, a hand edit, a line from an inventory without a file)."""
-    lines = (text or "").strip().splitlines()
-    if not lines:
+    """{"at": unix seconds, "sha256": digest} from what journal_script printed, or None when it is
+    not exactly one of each of those shapes (no journal, a hand edit, a run from no inventory file)."""
+    fields = [FIELD.fullmatch(line.strip()) for line in (text or "")[:LINE_LIMIT].strip().splitlines()]
+    if len(fields) != 2 or not all(fields):
         return None
-    try:
-        line = json.loads(lines[-1])
-    except ValueError:
-        return None
-    if not isinstance(line, dict) or not isinstance(line.get("inventory"), dict):
-        return None
-    at, digest = at_seconds(line.get("at")), line["inventory"].get("sha256")
-    if at is None or not isinstance(digest, str) or not SHA256.fullmatch(digest):
+    found = dict(match.groups() for match in fields)
+    at, digest = at_seconds(found.get("at")), found.get("sha256")
+    if at is None or digest is None or not SHA256.fullmatch(digest):
         return None
     return {"at": at, "sha256": digest}
 
@@ -147,11 +149,26 @@ def mark_stale(entry: dict, bootstrap: dict) -> None:
         "the ops host's copy of the inventory is older than this host's last bootstrap: drift not judged")
 
 
+def mark_refused(entry: dict) -> None:
+    """The host's read side refused a read-out this copy asks for (fleetfab.readside.transport.CopyIsOlder):
+    the copy and the host's last bootstrap disagree. Not a host that failed, not drift."""
+    entry["stale"] = {"bootstrapped": None, "inventory_sha256": None, "reason": entry.get("error")}
+    entry["status"] = "stale"
+
+
+def refused_as_older(entry: dict) -> bool:
+    return str(entry.get("error") or "").startswith(COPY_IS_OLDER)
+
+
 def exit_code(document: dict) -> int:
-    """drift's exit code once stale hosts are told apart: 1 (not all checked) outranks 2 (drift), which outranks 3."""
+    """drift's exit code once stale hosts are told apart: 1 (not all checked) outranks 2 (drift), which outranks 3;
+    an interrupted run keeps its 130."""
+    code = document.get("exit_code")
+    if code not in (exitcodes.OK, exitcodes.DRIFT, exitcodes.FAILED):
+        return code
     entries = (document.get("hosts") or {}).values()
-    if document.get("exit_code") not in (exitcodes.OK, exitcodes.DRIFT):
-        return document.get("exit_code")
+    if any(e.get("status") == "failed" for e in entries):
+        return exitcodes.FAILED
     if any(e.get("changes") for e in entries):
         return exitcodes.DRIFT
     return STALE if any(e.get("stale") for e in entries) else exitcodes.OK
@@ -161,26 +178,37 @@ def drifting_hosts(document: dict) -> list[str]:
     return sorted(name for name, e in (document.get("hosts") or {}).items() if e.get("status") == "changed" and e.get("changes"))
 
 
-def judge(document: dict, copy: CopySource, reader: Reader) -> dict:
-    """Mark the drifting hosts bootstrapped from another inventory since the copy arrived; the report's
-    `copy` says what the ops host checked against. Changes `document` in place and returns it."""
-    document["copy"] = {"sha256": copy.source, "stale_hosts": []}
+def judge(document: dict, copy: CopySource, reader: Callable[[], Reader]) -> dict:
+    """Mark the hosts whose read side refused this copy's read-outs, and the drifting hosts bootstrapped
+    from another inventory since the copy arrived; the report's `copy` says what the ops host checked
+    against and which hosts found it older. Changes `document` in place and returns it.
+    `reader()` makes the journal reader, only when a host drifts."""
+    entries = document.get("hosts") or {}
+    stale_hosts = []
+    for name, entry in sorted(entries.items()):
+        if refused_as_older(entry):
+            mark_refused(entry)
+            stale_hosts.append(name)
     names = drifting_hosts(document) if copy.known else []
     if names:
+        read = reader()
         with ThreadPoolExecutor(max_workers=min(PARALLEL, len(names))) as pool:
-            answers = dict(zip(names, pool.map(reader, names)))
+            answers = dict(zip(names, pool.map(read, names)))
         for name in names:
             bootstrap = last_bootstrap(answers[name])
             if is_stale(copy, bootstrap):
-                mark_stale(document["hosts"][name], bootstrap)
-                document["copy"]["stale_hosts"].append(name)
+                mark_stale(entries[name], bootstrap)
+                stale_hosts.append(name)
+    document["copy"] = {"sha256": copy.source, "stale_hosts": sorted(stale_hosts)}
     document["exit_code"] = exit_code(document)
     return document
 
 
 def ssh_reader(inventory_path: Path) -> Reader:
-    """Reads each host's journal as the copy logs in (the drift account, through sudo)."""
+    """Reads each host's journal as the copy logs in: an ops copy through the host's read program
+    (the journal's read-out, which every host's bootstrap installs: fleetfab.readside), else `sh -s`."""
     from fleetfab.inventory import load_inventory
+    from fleetfab.readside.transport import ops_remote
     from fleetfab.redact import Redactor
     from fleetfab.remote import Remote
     from fleetfab.ssh import connect
@@ -190,9 +218,9 @@ def ssh_reader(inventory_path: Path) -> Reader:
     def read(name: str) -> str | None:
         host = inventory.hosts[name]
         try:
-            remote = Remote(host.name, connect(host, inventory.ssh), Redactor(), sudo=host.user != "root")
+            remote = ops_remote(inventory, Remote(host.name, connect(host, inventory.ssh), Redactor(), sudo=host.user != "root"))
             try:
-                return remote.check(journal_script(), "journal", "read the journal's newest line").stdout
+                return remote.check(journal_script(), "journal", "the journal's newest inventory").stdout
             finally:
                 remote.close()
         except Exception as exc:  # a host that cannot be asked keeps its drift as found

@@ -9,14 +9,21 @@ the files came over SSH or from a local folder.
 
 from __future__ import annotations
 
+import time
+
 from rich.console import Console
 from rich.table import Table
 
+from fleetfab.cli import exitcodes
 from fleetfab.report.render import STATUS_STYLE, shown
 from fleetfab.scheduled.changes import describe
 from fleetfab.scheduled.documents import drifting, hosts
+from fleetfab.scheduled.stale import STALE
 
-VERDICT = {0: "no drift", 1: "some hosts could not be checked", 2: "drift", 130: "interrupted"}
+VERDICT = {0: "no drift", 1: "some hosts could not be checked", 2: "drift", STALE: "the ops host's copy of the inventory "
+           "is older than some hosts' last bootstrap", 130: "interrupted"}
+#: the digests shown: enough to tell revisions apart at a glance
+SHOWN_DIGEST = 12
 #: resource names shown in a row before the rest are counted
 SHOWN_RESOURCES = 3
 
@@ -35,7 +42,12 @@ def resources_cell(entry: dict) -> str:
 
 
 def problem_cell(entry: dict) -> str:
-    """Why a host could not be checked: its error, or the resources that were blocked."""
+    """Why a host could not be checked: its error, the resources that were blocked, or a copy older than
+    its last bootstrap."""
+    found = entry.get("stale")
+    if isinstance(found, dict):
+        when = f" ({found['bootstrapped']})" if found.get("bootstrapped") else ""
+        return f"the ops host's copy is older than this host's last bootstrap{when}: drift not judged"
     blocked = entry.get("blocked") or []
     return entry.get("error") or ("blocked: " + "; ".join(blocked) if blocked else "")
 
@@ -70,6 +82,49 @@ def change_lines(change: dict | None) -> list[str]:
         lines.append(f"  {run_event.get(change['run_event'], change['run_event'])}")
     lines += [f"  {event['host']}: {describe(event)}" for event in change.get("events", [])]
     return lines
+
+
+def revision_line(ops_sha256: str | None, operator_sha256: str | None) -> tuple[str, bool]:
+    """Which inventory the ops host checks against, and whether it is the operator's: (line, matches)."""
+    if not ops_sha256:
+        return "the ops host's copy of the inventory names no source (bootstrap the ops host)", False
+    mine = f"inventory sha256 {ops_sha256[:SHOWN_DIGEST]}"
+    if ops_sha256 == operator_sha256:
+        return f"checks against {mine}: the same as yours", True
+    return (f"checks against {mine}; yours is sha256 {str(operator_sha256)[:SHOWN_DIGEST]}: "
+            "its checks judge the fleet by the older one until the ops host is bootstrapped"), False
+
+
+def schedule_lines(timer: dict, host: str, clock=time.time) -> list[str]:
+    """When the next check runs, whether one runs now, and how to run one now."""
+    lines = []
+    if timer.get("running"):
+        lines.append("a check is running now")
+    next_at = timer.get("next")
+    if isinstance(next_at, (int, float)) and next_at > 0:
+        wait = max(0, int(next_at - clock()))
+        lines.append(f"next check: {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(next_at))} "
+                     f"(in {wait // 60} min {wait % 60} s)")
+    elif not timer.get("running"):
+        lines.append("no check is scheduled: the timer is not active on the ops host")
+    lines.append(f"run one now: fab -H {host} drift.status --now")
+    return lines
+
+
+def status_exit_code(latest: dict | None) -> int:
+    """The last report's exit code (0 clean, 1 not every host checked, 2 drift, 3 stale copy); no report is 1."""
+    if latest is None:
+        return exitcodes.FAILED
+    code = latest.get("exit_code")
+    return code if code in (exitcodes.OK, exitcodes.FAILED, exitcodes.DRIFT, STALE) else exitcodes.FAILED
+
+
+def worst(codes: list[int]) -> int:
+    """Of several ops hosts: not checked outranks drift, which outranks a stale copy."""
+    for code in (exitcodes.FAILED, exitcodes.DRIFT, STALE):
+        if code in codes:
+            return code
+    return exitcodes.OK
 
 
 def print_status(console: Console, latest: dict | None, change: dict | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 
@@ -12,8 +13,9 @@ from fleetfab.inventory import load_inventory
 from fleetfab.resources.blocked import Blocked
 from fleetfab.roles.controller.access import drift_account
 from fleetfab.roles.controller.copy import ops_document, ops_inventory, ops_known_hosts
-from fleetfab.roles.controller.settings import ACCOUNT, AUTHORIZED_KEYS, INVENTORY, KEY, KNOWN_HOSTS
-from fleetfab.roles.controller.units import scheduled_command, seconds, systemd_quoted
+from fleetfab.roles.controller.settings import (ACCOUNT, AUTHORIZED_KEYS, FIRST_CHECK, HOME, INVENTORY, KEY, KNOWN_HOSTS,
+                                                NOTIFY_ACCOUNT, NOTIFY_HOME, OUTBOX, SOURCE)
+from fleetfab.roles.controller.units import RESTART, RESTART_COMMAND, scheduled_command, seconds, systemd_quoted
 from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
 from tests.unit.controller_fleet import OPS_FLEET, by_key, context
 
@@ -162,11 +164,13 @@ def test_a_bad_interval_is_refused_with_file_line_and_field(write_inventory):
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed here")
-@pytest.mark.parametrize("unit", ["fleetfab-drift.service", "fleetfab-drift.timer"])
+@pytest.mark.parametrize("unit", ["fleetfab-drift.service", "fleetfab-drift.timer", "fleetfab-drift-notify.service"])
 def test_the_units_pass_systemd_analyze_verify(fleet, tmp_path, unit):
     content = ops_resources(fleet)[f"file /etc/systemd/system/{unit}"].content
     # the virtualenv is not installed here: any program that exists stands in for it
-    (tmp_path / unit).write_text(content.replace("/opt/fleetfab/venv/bin/fleetfab-scheduled", shutil.which("true")))
+    for program in ("/opt/fleetfab/venv/bin/fleetfab-scheduled", "/opt/fleetfab/venv/bin/python"):
+        content = content.replace(program, shutil.which("true"))
+    (tmp_path / unit).write_text(content)
     result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / unit)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
 
@@ -198,3 +202,119 @@ def test_a_guests_seed_is_not_compared_from_the_ops_hosts_copy(write_inventory, 
     seed = by_key(VmHost().resources(RoleContext(ops, ops.hosts["hv1"], "vmhost")))["seed /var/lib/libvirt/images/fleetfab/seed/g1.iso"]
     assert ops.ops_copy and seed.compare("@absent") is None and seed.probe() == "true"
     assert "not compared from an ops host" in seed.note("@absent")
+
+
+# -- the copy's source: which inventory the ops host checks against ---------------
+
+
+def test_the_copy_names_the_digest_of_the_operators_inventory_beside_it(fleet):
+    import hashlib
+
+    source = ops_resources(fleet)[f"file {SOURCE}"]
+    assert json.loads(source.content) == {"sha256": hashlib.sha256(fleet.path.read_bytes()).hexdigest()}
+
+
+def test_the_source_made_again_on_the_ops_host_is_the_one_already_there(fleet, tmp_path):
+    from fleetfab.roles.controller.copy import ops_source
+
+    copied = tmp_path / "copy" / "fleet.yml"
+    copied.parent.mkdir()
+    copied.write_text(ops_inventory(fleet, applies=False))
+    (copied.parent / "known_hosts").write_text("")
+    (copied.parent / "source.json").write_text(ops_source(fleet))
+    assert ops_source(load_inventory(copied)) == ops_source(fleet)
+
+
+# -- the schedule: the first check within a minute ---------------------------------
+
+
+def test_the_first_check_comes_within_a_minute_of_the_timers_start(fleet):
+    timer = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift.timer"].content
+    spread = int(timer.split("RandomizedDelaySec=")[1].split("s")[0])
+    assert f"OnActiveSec={FIRST_CHECK}" in timer and "AccuracySec=1s" in timer
+    assert seconds(FIRST_CHECK) + spread + 1 <= 60
+
+
+def test_any_change_to_fleetfab_its_copy_or_its_units_starts_the_timer_over(fleet):
+    notifying = {key for key, r in ops_resources(fleet).items() if RESTART in r.notify}
+    assert notifying == {"fleetfab /opt/fleetfab/venv", f"file {INVENTORY}", f"file {KNOWN_HOSTS}", f"file {SOURCE}",
+                         "file /etc/systemd/system/fleetfab-drift.service", "file /etc/systemd/system/fleetfab-drift.timer",
+                         "file /etc/systemd/system/fleetfab-drift-notify.service"}
+
+
+def test_starting_over_reloads_systemd_and_restarts_the_timer(fleet):
+    from fleetfab.roles.controller import Controller
+
+    assert Controller().handlers(context(fleet, "ops1", "controller")) == {
+        RESTART: "systemctl daemon-reload && systemctl restart fleetfab-drift.timer"}
+
+
+# -- the notification: an account that cannot read the key -------------------------
+
+
+def test_the_check_runs_no_notification_command_and_starts_the_notification_unit_after_it(fleet):
+    service = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift.service"].content
+    assert "logger" not in service and "--notify " not in service
+    assert "OnSuccess=fleetfab-drift-notify.service" in service and f"--outbox {OUTBOX}" in service
+
+
+def test_the_notification_unit_runs_the_command_as_its_own_account_away_from_the_drift_home(fleet):
+    unit = ops_resources(fleet)["file /etc/systemd/system/fleetfab-drift-notify.service"].content
+    assert f"User={NOTIFY_ACCOUNT}" in unit and f"InaccessiblePaths=-{HOME}" in unit
+    assert systemd_quoted('logger -t fleetfab "drift changed: $HOSTNAME 100%"') in unit
+
+
+def test_the_notification_account_is_a_system_account_of_its_own(fleet):
+    make = ops_resources(fleet)["command make the notification account"]
+    assert "useradd --system --user-group" in make.run and "--shell /usr/sbin/nologin" in make.run
+    assert " -G " not in make.run and " --groups " not in make.run  # in no group of the drift account's
+
+
+def test_the_outbox_is_the_drift_accounts_and_only_readable_by_the_notification_accounts_group(fleet):
+    box, home = ops_resources(fleet)[f"directory {OUTBOX}"], ops_resources(fleet)[f"directory {NOTIFY_HOME}"]
+    assert (box.owner, box.group, box.mode) == (ACCOUNT, NOTIFY_ACCOUNT, "2750")
+    assert (home.owner, home.mode) == (NOTIFY_ACCOUNT, "0755")
+
+
+def test_without_a_notification_command_there_is_no_notification_unit_nor_account(write_inventory):
+    path = write_inventory(OPS_FLEET.replace("        notify: 'logger -t fleetfab \"drift changed: $HOSTNAME 100%\"'\n", ""))
+    (path.parent / "known_hosts").write_text(KNOWN_HOSTS_TEXT)
+    keys = ops_resources(load_inventory(path))
+    assert "file /etc/systemd/system/fleetfab-drift-notify.service" not in keys and f"directory {OUTBOX}" not in keys
+    assert "OnSuccess" not in keys["file /etc/systemd/system/fleetfab-drift.service"].content
+
+
+# -- a bootstrap that left the ops host out ---------------------------------------
+
+
+def test_a_bootstrap_that_left_the_ops_host_out_ends_by_bringing_its_copy_up_to_date(fleet):
+    from fleetfab.roles.controller import Controller
+
+    step = Controller().after_bootstrap(fleet, [fleet.hosts["web1"]])
+    assert step is not None and [h.name for h in step.args[1]] == ["ops1"]
+
+
+def test_a_bootstrap_of_the_ops_host_itself_needs_no_second_step(fleet):
+    from fleetfab.roles.controller import Controller
+
+    assert Controller().after_bootstrap(fleet, [fleet.hosts["web1"], fleet.hosts["ops1"]]) is None
+
+
+def test_the_ops_hosts_own_applying_copy_never_refreshes_itself(fleet, tmp_path):
+    from fleetfab.roles.controller import Controller
+
+    copied = tmp_path / "fleet.yml"
+    copied.write_text(ops_inventory(fleet, applies=True))
+    (tmp_path / "known_hosts").write_text("")
+    ops = load_inventory(copied)
+    assert Controller().after_bootstrap(ops, [ops.hosts["web1"]]) is None
+
+
+def test_the_refresh_applies_only_the_copys_own_files_and_restarts_the_timer_on_a_change(fleet):
+    from fleetfab.roles.controller.refresh import RefreshingCopy
+
+    role = RefreshingCopy()
+    resources = by_key(role.resources(context(fleet, "ops1", "controller")))
+    assert set(resources) == {f"file {INVENTORY}", f"file {KNOWN_HOSTS}", f"file {SOURCE}"}
+    assert all(RESTART in r.notify for r in resources.values())
+    assert role.handlers(context(fleet, "ops1", "controller")) == {RESTART: RESTART_COMMAND}

@@ -4,7 +4,7 @@ import json
 
 from fleetfab.scheduled.changes import compare
 from fleetfab.scheduled.documents import missing_report
-from tests.unit.test_scheduled_documents import FINISHED, document, host
+from tests.unit.test_scheduled_documents import FINISHED, document, host, stale_document
 
 LATER = "2026-11-22T03:15:00Z"
 HOSTS_FILE, SSH_SERVICE = "file /etc/hosts", "service ssh"
@@ -162,3 +162,26 @@ def test_the_summary_stays_short_when_the_whole_fleet_changes():
 def test_the_change_document_is_json():
     change = compare(document(host("a", HOSTS_FILE)), document(host("a", SSH_SERVICE), host("b", error="x")))
     assert json.loads(json.dumps(change)) == change
+
+
+# -- a copy older than a host's last bootstrap -------------------------------------
+
+
+def test_a_drifting_host_found_bootstrapped_from_a_newer_inventory_is_a_stale_copy_not_drift():
+    event = only_event(document(host("a")), stale_document(host("a", HOSTS_FILE), stale=("a",)))
+    assert (event["event"], event["bootstrapped"]) == ("stale_copy", FINISHED)
+
+
+def test_a_drift_known_before_is_not_cleared_by_a_stale_copy():
+    assert events(document(host("a", HOSTS_FILE)), stale_document(host("a", HOSTS_FILE), stale=("a",))) == [("a", "stale_copy")]
+
+
+def test_a_host_judged_again_after_a_stale_copy_says_what_drifts_now():
+    event = only_event(stale_document(host("a", HOSTS_FILE), stale=("a",)), document(host("a", HOSTS_FILE)))
+    assert (event["event"], [r["resource"] for r in event["drifting"]]) == ("copy_current", [HOSTS_FILE])
+
+
+def test_the_summary_says_the_copy_is_older_and_that_drift_is_not_judged():
+    change = compare(document(host("a")), stale_document(host("a", HOSTS_FILE), stale=("a",)))
+    assert "copy of the inventory is older than this host's last bootstrap" in change["summary"]
+    assert "drift not judged until the ops host is bootstrapped" in change["summary"]
