@@ -115,11 +115,17 @@ def test_a_message_on_port_25_is_delivered_and_read_back_over_imaps(spec, mailbo
     assert fetch(mailbox, subject, spec.address) is not None
 
 
+def local_alias(domains) -> tuple[str, list[str]]:
+    """An alias of the host's own mailboxes, as full addresses: the one naming the most of them."""
+    mailboxes = {f"{local}@{d.name}" for d in domains for local in d.mailboxes}
+    found = [(f"{a}@{d.name}", [t if "@" in t else f"{t}@{d.name}" for t in ts]) for d in domains for a, ts in d.aliases.items()]
+    return max((f for f in found if set(f[1]) <= mailboxes), key=lambda f: len(f[1]))
+
+
 def test_a_message_to_an_alias_reaches_every_mailbox_it_names(spec, domains):
-    d = next(d for d in domains if any(all(t.endswith("@" + d.name) for t in ts) and len(ts) > 1 for ts in d.aliases.values()))
-    alias, targets = next((a, ts) for a, ts in d.aliases.items() if len(ts) > 1)
+    alias, targets = local_alias(domains)
     subject = unique_subject()
-    send_on_25(spec.address, "sender@example.org", f"{alias}@{d.name}", subject)
+    send_on_25(spec.address, "sender@example.org", alias, subject)
     for target in targets:
         assert fetch(target, subject, spec.address) is not None, target
 
@@ -154,7 +160,9 @@ def test_submission_refuses_a_wrong_password(spec, mailbox):
 
 
 def test_submission_refuses_a_sender_address_the_user_does_not_own(spec, domains, mailbox):
-    other = next(f"{local}@{d.name}" for d in domains for local in d.mailboxes if f"{local}@{d.name}" != mailbox)
+    # Another mailbox of the host; on a host with one, an address of its domain nobody owns.
+    others = [f"{local}@{d.name}" for d in domains for local in d.mailboxes if f"{local}@{d.name}" != mailbox]
+    other = others[0] if others else f"nobody-{uuid.uuid4().hex[:8]}@{domains[0].name}"
     with submission(spec.address) as smtp:
         smtp.login(mailbox, password(mailbox))
         with pytest.raises(smtplib.SMTPRecipientsRefused):
