@@ -39,12 +39,17 @@ def source_roots() -> dict[str, Path]:
 
 
 def source_files(roots: dict[str, Path]) -> list[tuple[str, Path]]:
-    """(name in the digest, file): Python sources of the packages, every template."""
+    """(name in the digest, file): Python sources of the packages, every template.
+
+    Installed, the roles are inside fleetfab's package (fleetfab/roles/); in a
+    checkout they are beside it (roles/): each file is named by its own root
+    only, so both give the same names."""
     found = []
     for name, root in sorted(roots.items()):
         pattern = "*" if name == "templates" else "*.py"
+        nested = [other for other in roots.values() if other != root and other.is_relative_to(root)]
         for path in sorted(root.rglob(pattern)):
-            if path.is_file() and "__pycache__" not in path.parts:
+            if path.is_file() and "__pycache__" not in path.parts and not any(path.is_relative_to(n) for n in nested):
                 found.append((f"{name}/{path.relative_to(root).as_posix()}", path))
     return found
 

@@ -8,7 +8,7 @@ import yaml
 from fleetfab.inventory import load_inventory
 from fleetfab.roles.controller.copy import ops_inventory
 from fleetfab.roles.controller.software import (FleetfabInstalled, fleetfab_digest, fleetfab_installed, installed_roles_path,
-                                                role_folder_files, source_digest)
+                                                role_folder_files, source_digest, source_files)
 from fleetfab.roles.controller.wheelhouse import add_role_folders
 from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
 from tests.unit.controller_fleet import OPS_FLEET
@@ -107,3 +107,15 @@ def test_the_copy_made_again_from_itself_keeps_its_roles_path(tmp_path):
     (path.parent / "known_hosts").write_text("")
     again = load_inventory(path, roles=inventory.found)
     assert ops_inventory(again, applies=False) == first
+
+
+def test_installed_roles_inside_fleetfabs_package_are_named_as_in_a_checkout(tmp_path):
+    files = {"fleetfab/a.py": "", "roles/b/c.py": "", "templates/t.j2": ""}
+    for name, text in files.items():
+        write(tmp_path / "checkout" / name, text)
+        write(tmp_path / "site" / name.replace("roles/", "fleetfab/roles/"), text)
+    checkout = {name: tmp_path / "checkout" / name for name in ("fleetfab", "roles", "templates")}
+    site = {"fleetfab": tmp_path / "site" / "fleetfab", "roles": tmp_path / "site" / "fleetfab" / "roles",
+            "templates": tmp_path / "site" / "templates"}
+    assert [n for n, _ in source_files(site)] == [n for n, _ in source_files(checkout)] == [
+        "fleetfab/a.py", "roles/b/c.py", "templates/t.j2"]
