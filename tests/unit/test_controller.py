@@ -108,10 +108,14 @@ def test_an_ops_host_never_read_blocks_only_the_key_and_keeps_the_hosts_copy(fle
 
 
 def test_the_base_role_carries_the_drift_account_on_every_host(fleet):
+    from fleetfab.role import RoleContext
     from fleetfab.roles.base import Base
+    from tests.unit.controller_fleet import book
+    from tests.unit.debian_releases import BOOKWORM
 
     for host in fleet.hosts:
-        assert f"file {AUTHORIZED_KEYS}" in by_key(Base().resources(context(fleet, host, "base")))
+        ctx = RoleContext(fleet, fleet.hosts[host], "base", book(False), release=BOOKWORM)  # sshd is rendered per release
+        assert f"file {AUTHORIZED_KEYS}" in by_key(Base().resources(ctx))
 
 
 # -- the ops host ----------------------------------------------------------------
