@@ -6,10 +6,12 @@ The inventory is $FLEETFAB_INVENTORY, `fleetfab --inventory PATH`, else inventor
 
 from invoke import Collection
 
-from fleetfab.tasks import diagram, drift, fleet, hostkeys, kubernetes, lab, mail, start, vmhost, wireguard
+from fleetfab.tasks import diagram, drift, fleet, hostkeys, kubernetes, lab, mail, start, upgrade, vmhost, wireguard
 
 ns = Collection(fleet.bootstrap, fleet.inventory, fleet.roles, fleet.history, start.init)
 ns.add_task(diagram.diagram)
+ns.add_task(upgrade.upgrade)
+ns.add_task(upgrade.release_upgrade)
 # `fab drift` is the check itself; `fab drift.status` what the ops host's scheduled checks found
 drift_tasks = Collection("drift")
 drift_tasks.add_task(fleet.drift, default=True)

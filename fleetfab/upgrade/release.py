@@ -1,0 +1,166 @@
+"""`fab -H NAMES release-upgrade --to trixie`: Debian 12 to 13 in place, one host at a time.
+
+For each host, each step one engine run (fleetfab.upgrade.procedure):
+
+1. release: the host runs the release before `--to` (one already on it is skipped);
+2. before: drift clean and every health check passing;
+3. precautions (read-only, fleetfab.upgrade.precautions): no held package,
+   dpkg clean, no foreign policy-rc.d, every apt source switchable; then the
+   new release previewed in a private copy of apt's state: what it changes,
+   and enough disk space for it. A dry run stops here, having changed nothing;
+4. out of service, where a role knows how;
+5. service starts held: a policy-rc.d refuses every start and restart a
+   package script asks for (but SSH's), so no service starts on the new
+   release with the old release's files (Dovecot 2.4 on a 2.3 configuration);
+6. sources switched to the new release's suites;
+7. download: every package fetched first, so a failed download changes nothing;
+8. install: `upgrade --without-new-pkgs`, then `dist-upgrade`, files kept;
+9. converge: every role renders its files for the release the host now runs,
+   validated by the new programs, and restarts what changed;
+10. service starts released (policy-rc.d removed);
+11. reboot (always: the new systemd and C library run only after one) and wait;
+12. after: drift clean and every health check passing;
+13. back in service.
+
+A VM host whose guests would all go down with it is refused unless
+--guests-down. The first failure stops: the hosts after it are untouched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleetfab.cli import exitcodes
+from fleetfab.cli.commands import consoles, explain, load_or_explain
+from fleetfab.health import UNHEALTHY, HealthCheck
+from fleetfab.release import SUPPORTED
+from fleetfab.runner import ReadOnlyInventory
+from fleetfab.upgrade.precautions import (DpkgAudited, NoForeignPolicy, NoHeldPackages, ReleasePreview,
+                                          preview_files)
+from fleetfab.upgrade.procedure import SETTLE, Procedure, Stopped
+from fleetfab.upgrade.rolling import REBOOT_TIMEOUT, guests_of, reboot, service_steps, stopped
+from fleetfab.upgrade.sources import SourcesSwitched
+from fleetfab.upgrade.steps import POLICY, ReleaseInstalled, starts_held, starts_released
+
+#: the release each supported release upgrades to
+NEXT = {"bookworm": "trixie"}
+ALWAYS_REBOOT = "a new release runs its own systemd and C library only after a reboot"
+
+
+@dataclass(frozen=True)
+class OnRelease(HealthCheck):
+    """The host runs `old` (fine), `new` (nothing to do: an `already` change), or another (refused)."""
+
+    old: str = ""
+    new: str = ""
+
+    def probe(self) -> str:
+        return "( . /etc/os-release 2>/dev/null; echo \"${VERSION_CODENAME:-unknown}\" ) | head -c 64"
+
+    def problem(self, output: str) -> str | None:
+        found = output.strip()
+        if found in (self.old, self.new):
+            return None
+        return f"it runs {found[:32]!r}: release-upgrade --to {self.new} upgrades hosts on {self.old} only"
+
+    def compare(self, output: str):
+        if output.strip() == self.new:
+            return self.change("already", f"already on {self.new}")
+        return super().compare(output)
+
+
+def refusal(inventory, selected, to: str, guests_down: bool) -> str | None:
+    """Why the task refuses before contacting any host, or None."""
+    if to not in NEXT.values():
+        known = ", ".join(f"{old} -> {new}" for old, new in NEXT.items())
+        return f"--to {to!r}: fleetfab upgrades {known} (supported releases: {', '.join(sorted(SUPPORTED.values()))})"
+    if not selected or len(selected) == len(inventory.hosts) and not inventory.hosts:
+        return "name the hosts with -H"
+    holding = [h.name for h in selected if guests_of(inventory, h.name)]
+    if holding and not guests_down:
+        return (f"{', '.join(holding)}: a VM host whose guests ({', '.join(g for n in holding for g in guests_of(inventory, n))}) "
+                "would all go down with it; rerun with --guests-down to allow it")
+    return None
+
+
+def release_upgrade(hosts: str | None, to: str, dry: bool = False, reboot_timeout: float = REBOOT_TIMEOUT,
+                    guests_down: bool = False, parallel: int | None = None) -> int:
+    out, err = consoles()
+    if not hosts:
+        err.print("release-upgrade needs -H: the hosts to upgrade, one at a time", style="bold red")
+        return exitcodes.FAILED
+    loaded = load_or_explain(err, hosts)
+    if loaded is None:
+        return exitcodes.FAILED
+    inventory, selected = loaded
+    if not dry and inventory.read_only:
+        explain(err, ReadOnlyInventory.of(inventory))
+        return exitcodes.FAILED
+    why = refusal(inventory, selected, to, guests_down)
+    if why:
+        err.print(f"release-upgrade refused: {why}; nothing was contacted", style="bold red", markup=False)
+        return exitcodes.FAILED
+    old = next(o for o, n in NEXT.items() if n == to)
+    purpose = f"release-upgrade --to {to}"
+    with Procedure(inventory, selected, purpose, out, err, parallel) as proc:
+        for host in selected:
+            proc.outcomes[host.name].status = "started"
+            try:
+                done = upgrade_host(proc, host.name, old, to, dry, reboot_timeout, guests_down)
+            except Stopped as stop:
+                return stopped(proc, stop, [host.name])
+            proc.outcomes[host.name].status = done
+            if not dry and done.startswith("upgraded"):
+                proc.record(host.name, done, failed=False)
+        proc.out.print(proc.outcome_table(purpose + (" --dry (nothing was changed)" if dry else "")))
+    return exitcodes.OK
+
+
+def upgrade_host(proc: Procedure, name: str, old: str, new: str, dry: bool, reboot_timeout: float,
+                 guests_down: bool) -> str:
+    inventory = proc.inventory
+    on = proc.act("release", {name: [OnRelease("release", old, new)]}, apply=False)
+    if on.reports[0].changes and on.reports[0].changes[0].change.action == "already":
+        return f"already on {new}: nothing done"
+    if on.reports[0].changes:
+        raise Stopped(name, f"release: {on.reports[0].changes[0].change.summary}")
+    proc.check("before", [name])
+    files = precautions(proc, name, old, new)
+    if dry:
+        return f"ready for {new} (dry run: nothing was changed)"
+    proc.act("out of service", service_steps(inventory, [name], "out_of_service"))
+    proc.act("hold service starts", {name: [starts_held()]})
+    try:
+        proc.act("sources", {name: [SourcesSwitched(old, new)]})
+        proc.act("download", {name: [ReleaseInstalled(new, download_only=True)]})
+        proc.act("install", {name: [ReleaseInstalled(new)]})
+        proc.converge("converge", [name])
+    except Stopped as stop:
+        raise Stopped(stop.host, f"{stop.why} (service starts stay held by {POLICY} on {name}: "
+                                 f"remove it once the host is mended)") from None
+    proc.act("release service starts", {name: [starts_released()]})
+    reboot(proc, [name], reboot_timeout, guests_down=True, always=ALWAYS_REBOOT)
+    proc.check("after", [name], settle=SETTLE)
+    proc.act("back in service", service_steps(inventory, [name], "back_in_service"))
+    return f"upgraded to {new}; drift clean and every health check passed"
+
+
+def precautions(proc: Procedure, name: str, old: str, new: str) -> tuple:
+    """Debian's precautions, read-only; the new release previewed. The source files as they will be."""
+    checks = [NoHeldPackages(), DpkgAudited(), NoForeignPolicy(), SourcesSwitched(old, new)]
+    result = proc.act("precautions", {name: checks}, apply=False)
+    report = result.reports[0]
+    failed = [c.change for c in report.changes if c.change.action in (UNHEALTHY, "refused")]
+    if failed:
+        raise Stopped(name, "precautions: " + "; ".join(f"{c.resource}: {c.summary}" for c in failed))
+    switch = next(c.change for c in report.changes if c.change.resource.startswith("apt sources"))
+    files = preview_files(switch.data)
+    preview = proc.act("preview", {name: [ReleasePreview(f"{new} previewed", new, files)]}, apply=False)
+    found = preview.reports[0].changes
+    unhealthy = [c.change for c in found if c.change.action == UNHEALTHY]
+    if unhealthy:
+        raise Stopped(name, f"preview: {unhealthy[0].summary}")
+    for record in found:
+        if record.change.diff:
+            proc.out.print(record.change.diff.rstrip("\n"), markup=False, highlight=False)
+    return files
