@@ -113,6 +113,14 @@ def test_containerd_reads_the_effective_values_the_role_means_from_its_live_conf
     assert result.rc == 0, result.stderr
 
 
+def test_containerd_warns_of_no_deprecated_setting_in_the_roles_config(host):
+    """containerd 1.7 (Debian 13) lists what it read that its next major drops; 1.6 has no such list."""
+    listed = host.run("ctr deprecations list")
+    if listed.rc != 0:
+        pytest.skip("this node's containerd keeps no list of deprecations (1.6; Debian 13's 1.7 does)")
+    assert listed.stdout.strip() == ""
+
+
 def test_a_node_whose_containerd_cannot_run_the_pinned_minor_says_so(host, spec):
     problem = containerd_problem(topology.version(settings(spec)), host.check_output(containerd.VERSION_COMMAND))
     if problem is None:
