@@ -69,9 +69,13 @@ def role_folder_files(folders) -> list[tuple[str, Path]]:
 
 
 def source_digest(folders=()) -> str:
-    """fleetfab's sources, and the operator's roles_path folders' files when it has some."""
-    files = role_folder_files(folders)
-    return _digest(tuple(source_files(source_roots()) + files)) if files else fleetfab_digest()
+    """fleetfab's sources, and the operator's roles_path folders (each named, even empty) with their files."""
+    if not folders:
+        return fleetfab_digest()
+    sha = hashlib.sha256(fleetfab_digest().encode())
+    sha.update("".join(f"{OPERATOR_ROLES}/{index}/\n" for index in range(len(folders))).encode())
+    sha.update(_digest(tuple(role_folder_files(folders))).encode())
+    return sha.hexdigest()
 
 
 @cache
@@ -171,6 +175,7 @@ class FleetfabInstalled(Resource):
             f"-r {q(release)}.wheels/requirements.txt",
             # the operator's roles, in the virtualenv whose digest names them
             f"if [ -d {q(release)}.wheels/{OPERATOR_ROLES} ]; then mv {q(release)}.wheels/{OPERATOR_ROLES} {q(release)}/{OPERATOR_ROLES}; fi",
+            *[f"mkdir -p {q(folder)}" for folder in installed_roles_path(release, len(self.role_folders))],
             f"echo {self.digest} > {q(release)}/{STAMP}",
             f"previous=$(readlink {q(self.venv)} || true)",
             # the swap: a new symlink renamed over the old one

@@ -64,6 +64,21 @@ def test_the_ops_hosts_fleetfab_carries_the_inventorys_role_folders(tmp_path):
     assert installed.digest == source_digest(installed.role_folders)
 
 
+def test_an_empty_roles_folder_is_named_by_the_digest_too(tmp_path):
+    (tmp_path / "roles").mkdir()
+    assert source_digest((str(tmp_path / "roles"),)) != fleetfab_digest()
+
+
+def test_every_folder_the_copy_names_exists_in_the_new_virtualenv_even_empty(monkeypatch):
+    import fleetfab.roles.controller.wheelhouse as wheelhouse
+
+    monkeypatch.setattr(wheelhouse, "archive_digest", lambda digest, python: "ef" * 32)
+    resource = FleetfabInstalled(VENV, "ab" * 32, role_folders=("/srv/a", "/srv/b"))
+    script = resource.fix(resource.compare("@absent\n3.11 x86_64\n"))
+    release = f"/opt/fleetfab/venv-{'ab' * 8}"
+    assert f"mkdir -p {release}/operator-roles/0\nmkdir -p {release}/operator-roles/1\n" in script
+
+
 def test_the_install_moves_the_operators_roles_into_the_new_virtualenv(monkeypatch):
     import fleetfab.roles.controller.wheelhouse as wheelhouse
 
