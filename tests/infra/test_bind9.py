@@ -34,6 +34,7 @@ from fleetfab.roles.bind9 import key_file, key_name
 from fleetfab.roles.bind9.fleet import fleet_zones, zones_of
 from fleetfab.roles.bind9.records import join
 from fleetfab.roles.bind9.zonedata import zone_content
+from tests.infra.conftest import ssh_config_path
 
 ROLE = "bind9"
 TIMEOUT = 3.0
@@ -87,6 +88,29 @@ def transfer_keys(inventory, connect):
 def test_named_runs_and_is_enabled(host):
     named = host.service("named")
     assert named.is_running and named.is_enabled
+
+
+#: what a name server's configuration needs beside it to be checked elsewhere: its files, zones and root hints
+CONFIGURATION_TREE = "etc/bind var/lib/bind var/cache/bind usr/share/dns"
+#: unpacks the tree from stdin into a fresh folder and checks it there, zones included
+CHECK_TREE = ('d=$(mktemp -d) && tar -C "$d" -xzf - && named-checkconf -z -t "$d" /etc/bind/named.conf; '
+              'rc=$?; rm -rf "$d"; exit $rc')
+
+
+def test_this_servers_whole_configuration_is_accepted_by_every_bind_of_the_fleet(spec, inventory, pytestconfig):
+    """Each server's rendering, zones included, checked by the named-checkconf of every name server's
+    release (Bind 9.18 and 9.20 in a mixed fleet): what a release upgrade of this host will meet.
+    The tree holds keys: it goes from ssh to ssh through a pipe, never on a command line."""
+    ssh = ["ssh", "-F", str(ssh_config_path(pytestconfig)), "-o", "BatchMode=yes"]
+    tree = subprocess.run([*ssh, spec.name, f"tar -C / -czf - {CONFIGURATION_TREE} 2>/dev/null"],
+                          capture_output=True, timeout=60)
+    assert tree.stdout, tree.stderr
+    refused = {}
+    for other in (h for h in inventory.hosts.values() if ROLE in h.roles):
+        checked = subprocess.run([*ssh, other.name, CHECK_TREE], input=tree.stdout, capture_output=True, timeout=60)
+        if checked.returncode != 0:
+            refused[other.name] = (checked.stdout + checked.stderr).decode(errors="replace")[-600:]
+    assert refused == {}
 
 
 def test_every_record_of_every_zone_is_answered(spec, inventory):
