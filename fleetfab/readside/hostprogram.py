@@ -220,7 +220,8 @@ def requests(stream):
             return
         if len(line) > MAX_REQUEST:
             yield Refused(f"a request longer than {MAX_REQUEST} bytes")
-            stream.readline()
+            while line and not line.endswith(b"\n"):
+                line = stream.readline(MAX_REQUEST)
             continue
         if not line.strip():
             continue

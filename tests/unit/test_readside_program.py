@@ -148,3 +148,11 @@ def test_the_program_digest_is_the_sha256_of_its_bytes():
     import hashlib
 
     assert program_digest() == hashlib.sha256(program_text().encode()).hexdigest()
+
+
+def test_a_request_longer_than_the_bound_is_refused_and_the_next_one_answered(host):
+    names = host.install(["echo installed"])
+    long = b'{"op": "' + b"x" * (3 << 20) + b'"}'
+    output = host.ask(long, read_request(new_boundary(), ("0", names["echo installed"])))
+    (first, _), (second, _) = answers(output)
+    assert "longer than" in first["refused"] and second["ok"] is True
