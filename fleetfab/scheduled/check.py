@@ -38,9 +38,9 @@ class DidNotFinish(RuntimeError):
     """The drift check ran past its time limit and had to be killed."""
 
 
-def child_command(json_path: Path) -> list[str]:
-    """The same Python, so the child runs the fleetfab this run was installed with."""
-    return [sys.executable, "-m", "fleetfab.scheduled.check", str(json_path)]
+def child_command(json_path: Path, hosts: str | None = None) -> list[str]:
+    """The same Python, so the child runs the fleetfab this run was installed with; `hosts` as -H takes them."""
+    return [sys.executable, "-m", "fleetfab.scheduled.check", str(json_path), *([hosts] if hosts else [])]
 
 
 def exit_status(returncode: int) -> int:
@@ -48,9 +48,10 @@ def exit_status(returncode: int) -> int:
     return returncode if returncode >= 0 else 128 - returncode
 
 
-def run_child(json_path: Path, timeout: float | None = None, grace: float = GRACE, command: list[str] | None = None) -> int:
+def run_child(json_path: Path, timeout: float | None = None, grace: float = GRACE, command: list[str] | None = None,
+              hosts: str | None = None) -> int:
     """Run the drift check in a child; its exit code. Raises DidNotFinish when it had to be killed."""
-    process = subprocess.Popen(command or child_command(json_path))
+    process = subprocess.Popen(command or child_command(json_path, hosts))
     try:
         return exit_status(process.wait(timeout=timeout))
     except subprocess.TimeoutExpired:
@@ -65,14 +66,14 @@ def run_child(json_path: Path, timeout: float | None = None, grace: float = GRAC
 
 
 def subprocess_drift(timeout: float | None = None):
-    """The drift callable a scheduled run uses by default: json_path -> exit code."""
-    return lambda json_path: run_child(Path(json_path), timeout)
+    """The drift callable a scheduled run uses by default: (json_path, hosts=None) -> exit code."""
+    return lambda json_path, hosts=None: run_child(Path(json_path), timeout, hosts=hosts)
 
 
 def main(argv: list[str]) -> int:
     from fleetfab.cli import commands
 
-    return commands.drift(None, json_path=argv[0])
+    return commands.drift(argv[1] if len(argv) > 1 else None, json_path=argv[0])
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from fleetfab.cli import exitcodes
-from fleetfab.scheduled import metrics, outbox, stale
+from fleetfab.scheduled import metrics, outbox, retry, stale
 from fleetfab.scheduled.atomic import read_json
 from fleetfab.scheduled.changes import compare
 from fleetfab.scheduled.check import DidNotFinish, subprocess_drift
@@ -55,8 +55,24 @@ class Settings:
     drift_timeout: float | None = None
 
 
-def check_fleet(state: StateDir, drift: Drift, previous: dict | None, clock) -> tuple[int, dict]:
-    """Run the drift check; its exit code and its document, or a stand-in when it wrote none."""
+def drift_again(state: StateDir, drift: Drift):
+    """names -> the drift document of just those hosts (None when the check wrote none)."""
+    def again(names: list[str]) -> dict | None:
+        with tempfile.TemporaryDirectory(prefix=".again-", dir=state.root) as folder:
+            path = Path(folder) / "drift.json"
+            try:
+                drift(path, hosts=",".join(names))
+            except Exception:  # the first try's entries stand
+                log.exception("checking the held hosts again failed")
+                return None
+            return read_json(path)
+    return again
+
+
+def check_fleet(state: StateDir, drift: Drift, previous: dict | None, clock, deadline: float | None = None,
+                timer=time.monotonic) -> tuple[int, dict]:
+    """Run the drift check (hosts another run held, again a few times); its exit code and its document,
+    or a stand-in when it wrote none."""
     reason = None
     with tempfile.TemporaryDirectory(prefix=".run-", dir=state.root) as folder:
         path = Path(folder) / "drift.json"
@@ -69,6 +85,9 @@ def check_fleet(state: StateDir, drift: Drift, previous: dict | None, clock) -> 
             code, reason = exitcodes.FAILED, f"the drift check failed: {type(exc).__name__}"
         document = read_json(path)
     if isinstance(document, dict) and reason is None:
+        if retry.locked_hosts(document):
+            document = retry.check_again(document, drift_again(state, drift), deadline, clock=timer)
+            code = document["exit_code"]
         return code, document
     code = code or exitcodes.FAILED
     reason = reason or f"drift exited {code} without writing a report (see the service log)"
@@ -100,7 +119,8 @@ def scheduled_run(settings: Settings, drift: Drift | None = None, reader: stale.
     with state.locked():
         previous = state.latest()
         started = timer()
-        code, document = check_fleet(state, drift, previous, clock)
+        deadline = started + settings.drift_timeout if settings.drift_timeout else None
+        code, document = check_fleet(state, drift, previous, clock, deadline, timer)
         duration = timer() - started
         document = judge_copy(settings, document, reader)
         if "copy" in document:

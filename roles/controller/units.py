@@ -5,12 +5,18 @@ from __future__ import annotations
 import re
 
 from fleetfab.resources import File
+from fleetfab.session import LOCK_FILE
 from fleetfab.roles.controller.settings import (ACCOUNT, FIRST_CHECK, HOME, INVENTORY, NOTIFY_ACCOUNT, NOTIFY_HOME,
                                                 NOTIFY_UNIT, OUTBOX, STATE_DIR, UNIT, UNIT_DIR, VENV)
 
 #: systemd reads the units again and the timer starts over: the first check comes FIRST_CHECK later
 RESTART = "reload systemd and check within a minute"
-RESTART_COMMAND = f"systemctl daemon-reload && systemctl restart {UNIT}.timer"
+#: The run that changed the ops host holds its host lock until it ends: the timer is restarted only
+#: then (a transient unit waits for the lock, shared), so the first check does not find the ops host
+#: in the middle of its own bootstrap.
+RESTART_COMMAND = (f"systemctl daemon-reload && systemd-run --quiet --no-block --collect "
+                   f"--description='fleetfab: first check once this run ends' "
+                   f"flock -w 3600 -s {LOCK_FILE} systemctl restart {UNIT}.timer")
 #: words ExecStart= takes as they are
 PLAIN = re.compile(r"[A-Za-z0-9_./:=+-]+")
 

@@ -246,11 +246,13 @@ def test_any_change_to_fleetfab_its_copy_or_its_units_starts_the_timer_over(flee
                          "file /etc/systemd/system/fleetfab-drift-notify.service"}
 
 
-def test_starting_over_reloads_systemd_and_restarts_the_timer(fleet):
+def test_starting_over_reloads_systemd_and_restarts_the_timer_once_the_run_releases_the_host(fleet):
     from fleetfab.roles.controller import Controller
+    from fleetfab.session import LOCK_FILE
 
-    assert Controller().handlers(context(fleet, "ops1", "controller")) == {
-        RESTART: "systemctl daemon-reload && systemctl restart fleetfab-drift.timer"}
+    command = Controller().handlers(context(fleet, "ops1", "controller"))[RESTART]
+    assert command.startswith("systemctl daemon-reload && systemd-run --quiet --no-block")
+    assert command.endswith(f"flock -w 3600 -s {LOCK_FILE} systemctl restart fleetfab-drift.timer")
 
 
 # -- the notification: an account that cannot read the key -------------------------
