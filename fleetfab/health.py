@@ -77,12 +77,14 @@ def is_health_change(change) -> bool:
 
 def checking(role, drift: bool = True):
     """The role as a health run sees it: its health checks (after its own state when `drift`) as its
-    resources; prepare, exports and settings unchanged, so the run reads the host as drift does."""
+    resources; prepare, exports and settings unchanged, so the run reads the host as drift does.
+    The host's first role also carries the engine's own check of every host (SystemRunning)."""
     checked = copy.copy(role)
 
     def resources(ctx):
         own = list(role.resources(ctx)) if drift else []
-        return own + list(role.health(ctx))
+        host_checks = [SystemRunning()] if ctx.host.roles and ctx.host.roles[0] == ctx.role else []
+        return own + list(role.health(ctx)) + host_checks
 
     checked.resources = resources
     return checked
@@ -90,3 +92,66 @@ def checking(role, drift: bool = True):
 
 def checking_roles(roles: dict, drift: bool = True) -> dict:
     return {name: checking(role, drift) for name, role in roles.items()}
+
+
+#: Perl is in every Debian system (perl-base is essential): a small client for the checks' dialogues
+_PERL_DIALOGUE = r'''
+use IO::Socket::INET;
+my ($port, @say) = @ARGV;
+$SIG{ALRM} = sub { print "timeout\n"; exit 0 };
+alarm 20;
+my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $port, Timeout => 10)
+  or do { print "refused: $!\n"; exit 0 };
+sub reply { my $all = ""; while (my $l = <$s>) { $all .= $l; last if $l !~ /^\d{3}-/ } return $all }
+my $r = reply(); $r =~ s/\r//g; print "< ", (split /\n/, $r)[0], "\n";
+for my $line (@say) {
+  print $s "$line\r\n"; $r = reply(); $r =~ s/\r//g;
+  my @lines = split /\n/, $r; print "< $_\n" for @lines;
+}
+'''
+
+
+def dialogue(port: int, *lines: str) -> str:
+    """A probe that connects to 127.0.0.1:`port`, prints the greeting's first line, then sends each
+    line and prints every reply line, each prefixed '< ' (SMTP's multi-line replies read whole)."""
+    words = " ".join(q(line) for line in lines)
+    return f"perl -e {q(_PERL_DIALOGUE)} {int(port)} {words} 2>&1 | head -c 8192"
+
+
+def replies(output: str) -> list[str]:
+    """The reply lines of a `dialogue`, without their prefix."""
+    return [line[2:] for line in output.splitlines() if line.startswith("< ")]
+
+
+@dataclass(frozen=True)
+class Greets(HealthCheck):
+    """A TCP service on this host greets a client with a line starting with `expect` (IMAP's '* OK')."""
+
+    port: int = 0
+    expect: str = ""
+
+    def probe(self) -> str:
+        return dialogue(self.port)
+
+    def problem(self, output: str) -> str | None:
+        got = replies(output)
+        if got and got[0].startswith(self.expect):
+            return None
+        return f"port {self.port}: expected a greeting starting {self.expect!r}, got {quoted(output)}"
+
+
+@dataclass(frozen=True)
+class SystemRunning(HealthCheck):
+    """systemd has no failed unit: a service that failed to start after an upgrade is named here."""
+
+    what: str = "no failed systemd unit"
+
+    def probe(self) -> str:
+        return "systemctl list-units --failed --plain --no-legend --no-pager 2>&1 | head -c 8192"
+
+    def problem(self, output: str) -> str | None:
+        units = [line.split()[0] for line in output.splitlines() if line.strip()]
+        if not units:
+            return None
+        shown_units = ", ".join(u for u in units[:8] if len(u) < 100)
+        return f"failed units: {one_line(shown_units)}"

@@ -24,9 +24,9 @@ MAX_ANSWER = 4 << 20
 ORIGIN = re.compile(r"[A-Za-z0-9 ._:/,+~@-]{0,400}")
 
 _INST = re.compile(r"Inst (?P<name>\S+) (?:\[(?P<old>[^\]\s]+)\] )?\((?P<new>\S+)(?: (?P<origin>[^\[\]]*?))? "
-                   r"\[(?P<arch>[a-z0-9-]+)\]\)(?: \[[^\]]*\])?")
-_CONF = re.compile(r"Conf (?P<name>\S+) \((?P<new>\S+)(?: [^\[\]]*?)? \[[a-z0-9-]+\]\)")
-_REMV = re.compile(r"(?:Remv|Purg) (?P<name>\S+)(?: \[(?P<old>[^\]\s]+)\])?(?: \[[^\]]*\])?")
+                   r"\[(?P<arch>[a-z0-9-]+)\]\)(?: \[[^\]]*\])*")
+_CONF = re.compile(r"Conf (?P<name>\S+) \((?P<new>\S+)(?: [^\[\]]*?)? \[[a-z0-9-]+\]\)(?: \[[^\]]*\])*")
+_REMV = re.compile(r"(?:Remv|Purg) (?P<name>\S+)(?: \[(?P<old>[^\]\s]+)\])?(?: \[[^\]]*\])*")
 _SUMMARY = re.compile(r"(?P<upgraded>\d+) upgraded, (?P<new>\d+) newly installed, (?:(?P<downgraded>\d+) downgraded, )?"
                       r"(?:(?P<reinstalled>\d+) reinstalled, )?(?P<remove>\d+) to remove and (?P<kept>\d+) not upgraded\.")
 _SIZE = re.compile(r"(?P<number>[0-9]+(?:[.,][0-9]+)?) ?(?P<unit>B|kB|MB|GB|TB)")

@@ -85,8 +85,10 @@ class Outcome:
 class Procedure:
     """The hosts, one live view, each host's outcome; `step` runs one engine run and stops on failure."""
 
-    def __init__(self, inventory, selected: list, purpose: str, out, err, parallel: int | None = None):
+    def __init__(self, inventory, selected: list, purpose: str, out, err, parallel: int | None = None, dry: bool = False):
         self.inventory = inventory
+        #: a dry run reads only: it writes no journal line either
+        self.dry = dry
         self.selected = selected
         self.purpose = purpose
         self.out, self.err = out, err
@@ -189,6 +191,8 @@ class Procedure:
 
     def record(self, name: str, summary: str, failed: bool) -> None:
         """The procedure's last line in the host's own journal: what it ended with there."""
+        if self.dry:
+            return
         host = self.inventory.hosts[name]
         line = {
             "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

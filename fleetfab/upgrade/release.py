@@ -102,7 +102,7 @@ def release_upgrade(hosts: str | None, to: str, dry: bool = False, reboot_timeou
         return exitcodes.FAILED
     old = next(o for o, n in NEXT.items() if n == to)
     purpose = f"release-upgrade --to {to}"
-    with Procedure(inventory, selected, purpose, out, err, parallel) as proc:
+    with Procedure(inventory, selected, purpose, out, err, parallel, dry=dry) as proc:
         for host in selected:
             proc.outcomes[host.name].status = "started"
             try:

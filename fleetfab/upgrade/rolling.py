@@ -102,7 +102,7 @@ def upgrade(hosts: str | None, dry: bool = False, batch: int = 1, reboot_timeout
         out.print(f"batch {index}: {', '.join(names)}", markup=False, highlight=False)
     for note in alone_in_role(inventory, [h.name for h in selected]):
         out.print(f"note: {note}", markup=False, highlight=False)
-    with Procedure(inventory, selected, PURPOSE, out, err, parallel) as proc:
+    with Procedure(inventory, selected, PURPOSE, out, err, parallel, dry=dry) as proc:
         if dry:
             return dry_run(proc)
         return run_batches(proc, batches, reboot_timeout, guests_down)

@@ -152,6 +152,15 @@ class Bind9(Role):
         yield Service("named")
         yield from self._sync_checks(ctx, secondary)
 
+    def health(self, ctx):
+        from fleetfab.roles.bind9.health import checks
+
+        return checks(ctx)
+
+    def down_together(self, members):
+        """Never every name server at once: the zones stay served."""
+        return max(1, members - 1)
+
     def handlers(self, ctx):
         # Reload, never restart: a restart would drop every zone for its duration.
         # Order matters: new keys and zones first, then zone data, then transfers.

@@ -97,5 +97,14 @@ class Edge(Role):
             for name in site["hosts"][:1]:
                 yield ServedCertificate(443, name, site["certificate"], notify=RELOAD)
 
+    def health(self, ctx):
+        from fleetfab.roles.edge.health import checks
+
+        return checks(ctx)
+
+    def down_together(self, members):
+        """Never every edge host at once: the sites stay served."""
+        return max(1, members - 1)
+
     def handlers(self, ctx):
         return {RELOAD: "systemctl reload haproxy"}

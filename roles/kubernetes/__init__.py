@@ -24,7 +24,7 @@ from fleetfab.dns import DnsRecord
 from fleetfab.resources import Directory
 from fleetfab.role import Role, needs_exports
 from fleetfab.roles.kubernetes import cni, containerd, kubeadmconfig, prereqs, topology
-from fleetfab.roles.kubernetes.health import CertificatesFresh, NodesHealthy
+from fleetfab.roles.kubernetes.health import CertificatesFresh, NodeDrained, NodeReady, NodesHealthy, NodeUncordoned
 from fleetfab.roles.kubernetes.checks import problems
 from fleetfab.roles.kubernetes.copied import CopiedFile
 from fleetfab.roles.kubernetes.images import REMOTE_DIR, ImportedImages, archives, names_in, remote_path
@@ -90,6 +90,21 @@ class Kubernetes(Role):
         for archive in archives(resolve(ctx.inventory, folder)):
             yield CopiedFile(str(archive), remote_path(archive))
             yield ImportedImages(remote_path(archive), names_in(archive), ctx.settings["snapshotter"])
+
+    def health(self, ctx):
+        return [NodeReady(f"node {ctx.host.name} Ready", ctx.host.name)]
+
+    def down_together(self, members):
+        """One node drained at a time, as kubeadm upgrades them."""
+        return 1
+
+    def out_of_service(self, inventory, host):
+        first = topology.first_control_plane(inventory)
+        return {first.name: [NodeDrained(host.name)]} if first else {}
+
+    def back_in_service(self, inventory, host):
+        first = topology.first_control_plane(inventory)
+        return {first.name: [NodeUncordoned(host.name)]} if first else {}
 
     def handlers(self, ctx):
         return dict(containerd.HANDLERS)

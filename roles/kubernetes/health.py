@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from fleetfab.health import HealthCheck
 from fleetfab.resources.base import Change, Resource
 from fleetfab.shell import q
 from fleetfab.roles.kubernetes import kubeadm
@@ -105,3 +106,104 @@ class CertificatesFresh(Resource):
 
     def fix(self, change: Change) -> str:
         return f"echo {q(change.summary)} >&2\nexit 3\n"
+
+
+# -- rolling upgrades (fleetfab.upgrade): the node's own readiness, drained and back ------------
+
+NOT_JOINED = "@not-joined"
+
+
+@dataclass(frozen=True)
+class NodeReady(HealthCheck):
+    """This node is Ready, asked with its own kubelet's credentials (kubelet.conf may read its own Node)."""
+
+    node: str = ""
+
+    def probe(self) -> str:
+        return (f"if [ -e {kubeadm.KUBELET_CONF} ] && command -v kubectl >/dev/null 2>&1; then "
+                f"kubectl --kubeconfig={kubeadm.KUBELET_CONF} get node {q(self.node)} -o json --request-timeout=10s "
+                f"2>/dev/null | head -c 1048576 || echo @unreachable; else echo {NOT_JOINED}; fi")
+
+    def problem(self, output: str) -> str | None:
+        text = output.strip()
+        if text == NOT_JOINED:
+            return None
+        if not text or text.endswith("@unreachable"):
+            return "the API server did not answer the node's own kubelet credentials"
+        try:
+            status = kubeadm.parse_nodes('{"items": [' + text + "]}").get(self.node)
+        except kubeadm.ParseError as exc:
+            return f"the node's status could not be read: {exc}"
+        if status is None or not status.ready:
+            return f"{self.node} is NotReady ({', '.join(status.problems) if status else 'not listed'})"
+        return None
+
+    def note(self, output: str) -> str | None:
+        if output.strip() == NOT_JOINED:
+            return f"{self.node} is in no cluster (no {kubeadm.KUBELET_CONF}): its readiness is not checked"
+        return None
+
+
+def _node_field(node: str) -> str:
+    return _guarded(f"{kubeadm.KUBECTL} get node {q(node)} -o jsonpath='{{.spec.unschedulable}}' --request-timeout=10s "
+                    "2>/dev/null && echo || echo @not-a-node")
+
+
+def _skipped(output: str, node: str, doing: str) -> str | None:
+    text = output.strip()
+    if text == NO_CLUSTER:
+        return (f"{doing} {node} skipped: no cluster runs ({kubeadm.ADMIN_CONF} or kubectl is missing on the "
+                "control-plane node that would run it)")
+    if text == "@not-a-node":
+        return f"{doing} {node} skipped: the cluster has no node of that name"
+    return None
+
+
+@dataclass(frozen=True)
+class NodeDrained(Resource):
+    """`node` cordoned and its pods evicted (kubectl drain), run on the first control-plane node."""
+
+    node: str
+
+    @property
+    def key(self) -> str:
+        return f"node {self.node} out of service"
+
+    def probe(self) -> str:
+        return _node_field(self.node)
+
+    def compare(self, output: str) -> Change | None:
+        if _skipped(output, self.node, "draining"):
+            return None
+        return self.change("drain", f"cordon {self.node} and evict its pods")
+
+    def note(self, output: str) -> str | None:
+        return _skipped(output, self.node, "draining")
+
+    def fix(self, change: Change) -> str:
+        return kubeadm.drain_script(self.node)
+
+
+@dataclass(frozen=True)
+class NodeUncordoned(Resource):
+    """`node` schedulable again, once it came back healthy."""
+
+    node: str
+
+    @property
+    def key(self) -> str:
+        return f"node {self.node} back in service"
+
+    def probe(self) -> str:
+        return _node_field(self.node)
+
+    def compare(self, output: str) -> Change | None:
+        if _skipped(output, self.node, "uncordoning") or output.strip() != "true":
+            return None
+        return self.change("uncordon", f"let pods be scheduled on {self.node} again")
+
+    def note(self, output: str) -> str | None:
+        return _skipped(output, self.node, "uncordoning")
+
+    def fix(self, change: Change) -> str:
+        return kubeadm.uncordon_script(self.node)

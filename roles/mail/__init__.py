@@ -154,6 +154,11 @@ class Mail(Role):
         yield ServedCertificate(993, hostname(ctx.host), tls["cert"], notify=RELOAD_DOVECOT)
         yield ServedCertificate(587, hostname(ctx.host), tls["cert"], starttls="smtp", notify=RELOAD_POSTFIX)
 
+    def health(self, ctx):
+        from fleetfab.roles.mail.health import checks
+
+        return checks(ctx)
+
     def handlers(self, ctx):
         # Reload, never restart: a restart drops the connections in flight.
         return {RELOAD_DKIM: RELOAD_DKIM_SCRIPT, RELOAD_DOVECOT: "doveadm reload", RELOAD_POSTFIX: reload_postfix_script(releases.postfix_unit(ctx.release))}

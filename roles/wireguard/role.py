@@ -72,6 +72,11 @@ class WireGuard(Role):
     def _live_peers(self, ctx, me):
         yield LivePeers(INTERFACE, SERVICE, KEY_PATH, me.listen_port, tuple(desired_peers(ctx, me)))
 
+    def health(self, ctx):
+        from fleetfab.roles.wireguard.health import checks
+
+        return checks(ctx)
+
     def handlers(self, ctx):
         # Order matters when both fire: a restart reads wg0.conf whole, and the
         # sync after it then finds nothing left to do.
