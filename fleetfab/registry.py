@@ -181,6 +181,22 @@ def templates_beside(file: Path, name: str) -> Path:
     return (file.parent if file.name == "__init__.py" else file.parent / name) / "templates"
 
 
+def templates_of(role) -> Path | None:
+    """The templates folder beside the module that defines `role`'s class, if there is one
+    (a role handed over without where it was found still finds its templates)."""
+    module = sys.modules.get(type(role).__module__)
+    file = getattr(module, "__file__", None)
+    if not file:
+        return None
+    folder = templates_beside(Path(file), getattr(role, "name", ""))
+    return folder if folder.is_dir() else None
+
+
+def given(role) -> Found:
+    """A role handed to the loader (a test's, another inventory's), not found by it."""
+    return Found(role, "given", templates_of(role))
+
+
 def load_folder_role(name: str, file: Path, parent: str, folder: Path) -> Found:
     try:
         module = _import(name, file, parent)

@@ -20,7 +20,7 @@ from fleetfab.inventory.model import Group, Host, Inventory, SshSettings
 from fleetfab.inventory.sections import INVENTORY
 from fleetfab.inventory.yamlmarks import MarkedDict, line_of, load_marked
 from fleetfab.problems import InputError, Problem
-from fleetfab.registry import Found, RoleFolder, discover
+from fleetfab.registry import Found, RoleFolder, discover, given
 from fleetfab.schema import Where, field_label
 
 DEFAULT_PATH = "inventory/hosts.yml"
@@ -52,8 +52,7 @@ def load_inventory(path: str | os.PathLike | None = None, roles: dict | None = N
         raise InputError([Problem(str(path), 0, "(file)", f"cannot read inventory: {exc.strerror}{_where_hint(path)}")]) from None
     data = load_marked(text, str(path))
     if roles is not None:
-        given = {name: role if isinstance(role, Found) else Found(role, "given") for name, role in roles.items()}
-        return _Builder(path, data, given).build()
+        return _Builder(path, data, {name: role if isinstance(role, Found) else given(role) for name, role in roles.items()}).build()
     found, problems = discover(role_folders(path, data))
     return _Builder(path, data, found, problems).build()
 

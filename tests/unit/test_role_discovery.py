@@ -204,6 +204,21 @@ def test_a_template_beside_one_role_is_not_found_by_another(tmp_path):
         RoleContext(inventory, inventory.hosts["n1"], "banner").template("motd.j2")
 
 
+def test_a_folder_role_handed_to_another_inventory_keeps_its_templates(tmp_path):
+    write_module_role(tmp_path / "roles", "motd", """\
+        def resources(self, ctx):
+            from fleetfab.resources import File
+            yield File("/etc/motd", ctx.template("motd.j2"))
+        """)
+    write(tmp_path / "roles" / "motd" / "templates" / "motd.j2", "hello\n")
+    text = "roles_path: [roles]\nhosts:\n  n1: {address: 198.51.100.1, roles: [motd]}\n"
+    first = load_inventory(inventory_file(tmp_path, text))
+    copy = load_inventory(inventory_file(tmp_path / "copy", "hosts:\n  n1: {address: 198.51.100.1, roles: [motd]}\n"),
+                          roles=first.roles)
+    [motd] = copy.roles["motd"].resources(RoleContext(copy, copy.hosts["n1"], "motd"))
+    assert motd.content == "hello\n"
+
+
 def test_the_inventory_roles_set_is_the_one_the_run_uses(project, monkeypatch):
     from fleetfab import runner
 
