@@ -43,6 +43,8 @@ class Found:
     templates: Path | None = None
     #: the roles_path folder it came from (None: installed)
     folder: Path | None = None
+    #: the installed distribution that declares it, when that is not fleetfab (the ops host installs it too)
+    package: str | None = None
 
 
 class RoleLoadError(Exception):
@@ -72,7 +74,8 @@ def _load_entry(entry) -> Found:
         cls = entry.load()
     except Exception as exc:
         raise RoleLoadError(f"{origin} cannot be loaded: {type(exc).__name__}: {exc}") from None
-    return Found(_instance(cls, entry.name, origin), origin)
+    owner = _distribution(entry)
+    return Found(_instance(cls, entry.name, origin), origin, package=None if owner == OWN else owner)
 
 
 @cache

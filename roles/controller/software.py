@@ -68,14 +68,29 @@ def role_folder_files(folders) -> list[tuple[str, Path]]:
     return found
 
 
-def source_digest(folders=()) -> str:
-    """fleetfab's sources, and the operator's roles_path folders (each named, even empty) with their files."""
-    if not folders:
+def source_digest(folders=(), packages=()) -> str:
+    """fleetfab's sources, the operator's roles_path folders (each named, even empty) with their files, and
+    the installed packages (name==version) whose roles the fleet uses."""
+    if not folders and not packages:
         return fleetfab_digest()
     sha = hashlib.sha256(fleetfab_digest().encode())
     sha.update("".join(f"{OPERATOR_ROLES}/{index}/\n" for index in range(len(folders))).encode())
     sha.update(_digest(tuple(role_folder_files(folders))).encode())
+    sha.update("".join(f"{pin}\n" for pin in packages).encode())
     return sha.hexdigest()
+
+
+def role_packages(inventory) -> tuple[str, ...]:
+    """`name==version` of each installed package (not fleetfab) declaring a role the inventory's hosts carry."""
+    import importlib.metadata as metadata
+
+    used = {role for host in inventory.hosts.values() for role in host.roles}
+    names = {found.package for name, found in inventory.found.items() if name in used and getattr(found, "package", None)}
+    return tuple(sorted(f"{canonical(name)}=={metadata.version(name)}" for name in names))
+
+
+def canonical(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
 
 
 @cache
@@ -96,9 +111,11 @@ def installed_roles_path(venv: str, count: int) -> list[str]:
 
 
 def fleetfab_installed(inventory, venv: str, **options) -> "FleetfabInstalled":
-    """fleetfab at `venv`, carrying the inventory's own roles."""
+    """fleetfab at `venv`, carrying the inventory's own roles: its roles_path folders and the packages of the
+    installed roles its hosts carry."""
     folders = tuple(str(folder) for folder in inventory.roles_path)
-    return FleetfabInstalled(venv, source_digest(folders), role_folders=folders, **options)
+    packages = role_packages(inventory)
+    return FleetfabInstalled(venv, source_digest(folders, packages), role_folders=folders, packages=packages, **options)
 
 
 @dataclass(frozen=True)
@@ -117,6 +134,8 @@ class FleetfabInstalled(Resource):
     digest: str
     #: the operator's roles_path folders (on this machine), carried in the same archive
     role_folders: tuple[str, ...] = ()
+    #: installed packages (name==version) of roles the fleet uses, installed beside fleetfab
+    packages: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -146,7 +165,7 @@ class FleetfabInstalled(Resource):
 
         if not change.data:
             raise RuntimeError("the ops host had no python3 when it was read; run bootstrap again")
-        return (Upload(wheelhouse(self.digest, change.data[0], self.role_folders), self.staged),)
+        return (Upload(wheelhouse(self.digest, change.data[0], self.role_folders, self.packages), self.staged),)
 
     @property
     def staged(self) -> str:

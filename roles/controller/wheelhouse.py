@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata as metadata
+import json
 import os
 import shutil
 import subprocess
@@ -18,6 +19,7 @@ import sys
 import tarfile
 import tempfile
 import tomllib
+import urllib.parse
 from pathlib import Path
 
 from packaging.markers import default_environment
@@ -48,13 +50,26 @@ def archive_digest(digest: str, python: HostPython) -> str:
     return file_digest(archive_path(digest, python))
 
 
-def wheelhouse(digest: str, python: HostPython, role_folders=()) -> Path:
-    """The archive for this fleetfab (and these roles_path folders: `digest` names them too) and this Python:
-    from the cache, else built now."""
+def wheelhouse(digest: str, python: HostPython, role_folders=(), packages=()) -> Path:
+    """The archive for this fleetfab (and these roles_path folders and role packages: `digest` names them
+    too) and this Python: from the cache, else built now."""
     archive = archive_path(digest, python)
     if not archive.exists():
-        build(archive, python, role_folders)
+        build(archive, python, role_folders, packages)
     return archive
+
+
+def local_source(name: str) -> Path | None:
+    """The folder a package was installed from (`pip install ./acme-roles`, -e), which no index has; else None."""
+    text = metadata.distribution(name).read_text("direct_url.json")
+    try:
+        found = json.loads(text) if text else {}
+    except ValueError:
+        return None
+    url = found.get("url", "") if isinstance(found, dict) else ""
+    if "dir_info" not in found or not url.startswith("file://"):
+        return None
+    return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path))
 
 
 def add_role_folders(wheels: Path, role_folders) -> None:
@@ -65,15 +80,22 @@ def add_role_folders(wheels: Path, role_folders) -> None:
         shutil.copyfile(path, target)
 
 
-def build(archive: Path, python: HostPython, role_folders=()) -> None:
+def build(archive: Path, python: HostPython, role_folders=(), packages=()) -> None:
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="fleetfab-wheels-") as work:
         wheels = Path(work) / "wheels"
         wheels.mkdir()
         project = copy_sources(Path(work) / "src")
         pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(project))
-        pins = runtime_pins(python)
-        pip("download", "--quiet", "--only-binary=:all:", "--dest", str(wheels), *target_options(python), *pins)
+        pins = runtime_pins(python, packages)
+        built = {}
+        for pin in packages:
+            source = local_source(pin.partition("==")[0])
+            if source is not None:
+                pip("wheel", "--quiet", "--no-deps", "--wheel-dir", str(wheels), str(source))
+                built[pin] = source
+        downloads = [pin for pin in pins if pin not in built]
+        pip("download", "--quiet", "--only-binary=:all:", "--dest", str(wheels), *target_options(python), *downloads)
         (wheels / "requirements.txt").write_text("".join(f"{pin}\n" for pin in [f"fleetfab=={version()}", *pins]))
         add_role_folders(wheels, role_folders)
         partial = archive.with_name(archive.name + ".partial")
@@ -109,12 +131,13 @@ def declared_requirements() -> list[str]:
         return tomllib.load(project)["project"]["dependencies"]
 
 
-def runtime_pins(python: HostPython) -> list[str]:
-    """fleetfab's dependencies and theirs, each at the version the operator runs."""
+def runtime_pins(python: HostPython, packages=()) -> list[str]:
+    """fleetfab's dependencies and theirs (and the role packages `packages` and theirs), each at the version
+    the operator runs."""
     environment = {**default_environment(), "python_version": python.version, "python_full_version": f"{python.version}.0",
                    "platform_machine": python.machine, "sys_platform": "linux", "platform_system": "Linux",
                    "os_name": "posix", "extra": ""}
-    pins, todo = {}, [Requirement(r) for r in declared_requirements()]
+    pins, todo = {}, [Requirement(r) for r in [*declared_requirements(), *packages]]
     while todo:
         requirement = todo.pop()
         if requirement.marker and not requirement.marker.evaluate(environment):

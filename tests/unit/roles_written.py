@@ -9,8 +9,11 @@ folder each host is given, so it can converge on this very machine.
 
 from __future__ import annotations
 
+import sys
 import textwrap
 from pathlib import Path
+
+import pytest
 
 NOTES_INIT = '''
 """Notes: a file naming every member, from a template beside the role."""
@@ -103,3 +106,31 @@ def write_module_role(folder: Path, name: str, body: str = "", cls: str | None =
     cls = cls or name.title().replace("_", "")
     text = f"from fleetfab.role import Role\n\n\nclass {cls}(Role):\n    name = {name!r}\n"
     return write(folder / f"{name}.py", text + textwrap.indent(textwrap.dedent(body), "    "))
+
+
+def installed_package(site: Path, entry: str, module: str, body: str, requires: tuple[str, ...] = (),
+                      direct_url: str | None = None) -> None:
+    """A distribution `acme-roles` 1.0 installed in `site`, declaring one role entry point."""
+    write(site / "acme_roles" / "__init__.py", "")
+    write(site / "acme_roles" / f"{module}.py", body)
+    dist = site / "acme_roles-1.0.dist-info"
+    write(dist / "METADATA", "Metadata-Version: 2.1\nName: acme-roles\nVersion: 1.0\n"
+          + "".join(f"Requires-Dist: {r}\n" for r in requires))
+    write(dist / "entry_points.txt", f"[fleetfab.roles]\n{entry}\n")
+    if direct_url is not None:
+        write(dist / "direct_url.json", direct_url)
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    """A folder on sys.path, as site-packages is; the registry reads the entry points again."""
+    from fleetfab import registry
+
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    registry.installed.cache_clear()
+    yield folder
+    for name in [m for m in sys.modules if m == "acme_roles" or m.startswith("acme_roles.")]:
+        del sys.modules[name]
+    registry.installed.cache_clear()

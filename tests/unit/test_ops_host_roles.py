@@ -7,12 +7,12 @@ import yaml
 
 from fleetfab.inventory import load_inventory
 from fleetfab.roles.controller.copy import ops_inventory
-from fleetfab.roles.controller.software import (FleetfabInstalled, fleetfab_digest, fleetfab_installed, installed_roles_path,
-                                                role_folder_files, source_digest, source_files)
-from fleetfab.roles.controller.wheelhouse import add_role_folders
+from fleetfab.roles.controller.software import (HostPython, FleetfabInstalled, fleetfab_digest, fleetfab_installed,
+                                                installed_roles_path, role_folder_files, source_digest, source_files)
+from fleetfab.roles.controller.wheelhouse import add_role_folders, local_source, runtime_pins
 from tests.unit.controller_fleet import KNOWN_HOSTS as KNOWN_HOSTS_TEXT
 from tests.unit.controller_fleet import OPS_FLEET
-from tests.unit.roles_written import write, write_notes_role
+from tests.unit.roles_written import installed_package, site, write, write_notes_role  # noqa: F401
 
 VENV = "/opt/fleetfab/venv"
 
@@ -134,3 +134,46 @@ def test_installed_roles_inside_fleetfabs_package_are_named_as_in_a_checkout(tmp
             "templates": tmp_path / "site" / "templates"}
     assert [n for n, _ in source_files(site)] == [n for n, _ in source_files(checkout)] == [
         "fleetfab/a.py", "roles/b/c.py", "templates/t.j2"]
+
+
+# -- roles of installed packages (entry points) ----------------------------------------------
+
+PROXY = "from fleetfab.role import Role\n\n\nclass Proxy(Role):\n    name = 'proxy'\n"
+
+
+def fleet_with_proxy(tmp_path, carried: bool):
+    text = "hosts:\n  web1: {address: 198.51.100.1, roles: [%s]}\n" % ("proxy" if carried else "")
+    return load_inventory(write(tmp_path / "hosts.yml", text))
+
+
+def test_the_package_of_an_installed_role_the_fleet_uses_is_installed_on_the_ops_host(site, tmp_path):
+    installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy", PROXY)
+    installed = fleetfab_installed(fleet_with_proxy(tmp_path, carried=True), VENV)
+    assert installed.packages == ("acme-roles==1.0",)
+    assert installed.digest == source_digest((), ("acme-roles==1.0",)) != fleetfab_digest()
+
+
+def test_an_installed_role_no_host_carries_is_not_taken_along(site, tmp_path):
+    installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy", PROXY)
+    installed = fleetfab_installed(fleet_with_proxy(tmp_path, carried=False), VENV)
+    assert (installed.packages, installed.digest) == ((), fleetfab_digest())
+
+
+def test_a_role_package_and_its_own_requirements_are_pinned_at_the_versions_installed_here(site):
+    import importlib.metadata as metadata
+
+    installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy", PROXY, requires=("dnspython>=2",))
+    pins = runtime_pins(HostPython("3.11", "x86_64"), ("acme-roles==1.0",))
+    assert "acme-roles==1.0" in pins and f"dnspython=={metadata.version('dnspython')}" in pins
+
+
+def test_a_role_package_installed_from_a_folder_is_built_from_that_folder(site, tmp_path):
+    source = tmp_path / "acme-roles"
+    installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy", PROXY,
+                      direct_url=f'{{"url": "file://{source}", "dir_info": {{"editable": true}}}}')
+    assert local_source("acme-roles") == source
+
+
+def test_a_role_package_from_an_index_is_downloaded_like_fleetfabs_requirements(site):
+    installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy", PROXY)
+    assert local_source("acme-roles") is None

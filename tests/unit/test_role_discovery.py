@@ -16,7 +16,7 @@ from fleetfab import registry
 from fleetfab.hostrun import exports_of
 from fleetfab.inventory import InputError, load_inventory
 from fleetfab.role import RoleContext
-from tests.unit.roles_written import write, write_module_role, write_notes_role
+from tests.unit.roles_written import installed_package, site, write, write_module_role, write_notes_role  # noqa: F401
 
 HOST = "hosts:\n  n1: {address: 198.51.100.1, roles: [notes], vars: {notes: {root: /srv/notes}}}\n"
 
@@ -230,28 +230,6 @@ def test_the_inventory_roles_set_is_the_one_the_run_uses(project, monkeypatch):
 
 
 # -- installed packages: the entry-point group ----------------------------------------
-
-def installed_package(site: Path, entry: str, module: str, body: str) -> None:
-    """A distribution `acme-roles` installed in `site`, declaring one role entry point."""
-    write(site / "acme_roles" / "__init__.py", "")
-    write(site / "acme_roles" / f"{module}.py", body)
-    dist = site / "acme_roles-1.0.dist-info"
-    write(dist / "METADATA", "Metadata-Version: 2.1\nName: acme-roles\nVersion: 1.0\n")
-    write(dist / "entry_points.txt", f"[fleetfab.roles]\n{entry}\n")
-
-
-@pytest.fixture
-def site(tmp_path, monkeypatch):
-    """A folder on sys.path, as site-packages is; the registry reads the entry points again."""
-    folder = tmp_path / "site"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    registry.installed.cache_clear()
-    yield folder
-    for name in [m for m in sys.modules if m == "acme_roles" or m.startswith("acme_roles.")]:
-        del sys.modules[name]
-    registry.installed.cache_clear()
-
 
 def test_a_role_of_an_installed_package_is_found_through_its_entry_point(site, tmp_path):
     installed_package(site, "proxy = acme_roles.proxy:Proxy", "proxy",
