@@ -14,7 +14,9 @@ files hold the same rule. visudo checks each before it is moved into place.
 
 sudo keeps SSH_ORIGINAL_COMMAND (what the ops key's client asked to run,
 which sshd replaced by the forced command) for the program, which logs it
-when it refuses it.
+when it refuses it. The account has no password: sudo does not ask for one,
+so it refuses any other command at once and logs it ("command not allowed"),
+where `sudo -n` would end at "a password is required" and log nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from fleetfab.roles.controller.settings import ACCOUNT, SUDOERS
 SUDOERS_INSTALLED = f"{SUDOERS}-installed"
 VALIDATE = "visudo -cf %s"
 HEADER = "# Managed by fleetfab: the ops host's drift account runs fleetfab's read program as root, and nothing else.\n"
-KEEP_ASKED = f'Defaults:{ACCOUNT} env_keep += "SSH_ORIGINAL_COMMAND"\n'
+DEFAULTS = f'Defaults:{ACCOUNT} env_keep += "SSH_ORIGINAL_COMMAND", !authenticate\n'
 
 
 def sudo_rule(digest: str, program: str) -> str:
@@ -36,7 +38,7 @@ def sudo_rule(digest: str, program: str) -> str:
 
 def before_program(digest: str, program: str) -> File:
     text = (HEADER + f"# Written before the program; {SUDOERS_INSTALLED} is written after it.\n"
-            + KEEP_ASKED + sudo_rule(digest, program) + "\n")
+            + DEFAULTS + sudo_rule(digest, program) + "\n")
     return File(SUDOERS, text, mode="0440", validate=VALIDATE)
 
 

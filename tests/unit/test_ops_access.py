@@ -223,8 +223,17 @@ def test_the_pinned_digest_is_the_sha256_of_the_programs_bytes():
     assert readside.program_digest() == hashlib.sha256(readside.program_text().encode()).hexdigest()
 
 
+def defaults(fleet) -> str:
+    [line] = [line for line in sudoers(fleet, "web1", SUDOERS).content.splitlines() if line.startswith("Defaults")]
+    return line
+
+
 def test_sudo_keeps_the_command_the_key_asked_for_so_the_program_can_log_its_refusal(fleet):
-    assert 'Defaults:fleetfab env_keep += "SSH_ORIGINAL_COMMAND"' in sudoers(fleet, "web1", SUDOERS).content.splitlines()
+    assert defaults(fleet).startswith('Defaults:fleetfab env_keep += "SSH_ORIGINAL_COMMAND"')
+
+
+def test_sudo_asks_the_passwordless_account_for_no_password_so_it_logs_each_refusal(fleet):
+    assert defaults(fleet).endswith(", !authenticate")
 
 
 def test_nothing_in_the_sudo_files_allows_all_or_another_command(fleet):
