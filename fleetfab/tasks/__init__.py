@@ -2,6 +2,10 @@
 the installed `fleetfab` command (fleetfab.tasks.program) run the same tasks.
 
 The inventory is $FLEETFAB_INVENTORY, `fleetfab --inventory PATH`, else inventory/hosts.yml.
+
+An operator's own fabfile imports `ns` and adds its tasks to it (`ns.add_task(mine)`); with
+fleetfab's fabric.yaml beside it, `fab -H` takes inventory hosts and groups for them too, and
+fleetfab.procedure runs their steps through the engine.
 """
 
 from invoke import Collection
