@@ -304,3 +304,49 @@ def test_every_installed_role_is_fleetfabs_own_here():
     assert {f.origin.split(" ")[0] for f in found.values()} == {"fleetfab's"}
     assert set(found) == {"acme_ca", "base", "bind9", "certificates", "controller", "edge", "kubernetes", "mail",
                           "vmhost", "wireguard"}
+
+
+# -- fleetfab's own entry points ---------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def declared_built_ins() -> dict[str, str]:
+    import tomllib
+
+    with open(ROOT / "pyproject.toml", "rb") as project:
+        return tomllib.load(project)["project"]["entry-points"]["fleetfab.roles"]
+
+
+def role_classes_of_fleetfab() -> set[type]:
+    """Every class of fleetfab.roles that sets its own `name` (a procedure's variant inherits it)."""
+    import importlib
+    import pkgutil
+
+    import fleetfab.roles
+    from fleetfab.role import Role
+
+    modules = [importlib.import_module(info.name) for info in pkgutil.walk_packages(fleetfab.roles.__path__, "fleetfab.roles.")]
+    return {value for module in modules for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, Role) and "name" in value.__dict__
+            and value.__module__.startswith("fleetfab.roles.")}
+
+
+def test_every_built_in_role_is_declared_as_an_entry_point():
+    """A role's name set by any class of fleetfab.roles (procedures' stand-ins reuse their role's) is declared."""
+    assert {cls.name for cls in role_classes_of_fleetfab()} == set(declared_built_ins())
+
+
+def test_each_built_in_entry_point_names_a_role_class_of_its_own_name():
+    import importlib
+
+    for name, value in declared_built_ins().items():
+        module, _, attribute = value.partition(":")
+        assert getattr(importlib.import_module(module), attribute).name == name
+
+
+def test_the_installed_metadata_declares_what_pyproject_declares():
+    """Stale metadata (an install older than pyproject.toml) would hide a role: reinstall fleetfab."""
+    found, _ = registry.installed()
+    assert {name: f.origin for name, f in found.items()} == {
+        name: f"fleetfab's built-in (entry point {name} = {value})" for name, value in declared_built_ins().items()}
