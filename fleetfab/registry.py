@@ -94,8 +94,8 @@ def installed() -> tuple[dict[str, Found], tuple[str, ...]]:
             continue
         found[entry.name] = role
     if not any(_distribution(entry) == OWN for entry in _entry_points()):
-        problems.append(f"fleetfab's own roles are not registered: its installed metadata predates their entry points "
-                        f"(reinstall fleetfab: pip install -e . in a checkout)")
+        problems.append("fleetfab's own roles are not registered: its installed metadata predates their entry points "
+                        "(reinstall fleetfab: pip install -e . in a checkout)")
     return found, tuple(problems)
 
 
