@@ -15,6 +15,7 @@ each host the procedure reached gets a last journal line with its outcome.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import getpass
 import socket
@@ -31,6 +32,7 @@ from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED
 from fleetfab.report.render import shown
 from fleetfab.report.views import make_view
+from fleetfab.resources import Directory, File
 from fleetfab.role import Role, procedure_roles
 from fleetfab.runner import RunOptions, run_fleet
 from fleetfab.session import as_change
@@ -38,8 +40,9 @@ from fleetfab.ssh import connect
 from fleetfab.text import one_line
 
 ROLE = "upgrade"
-#: how long health checks may take to pass after a host came back (services still starting)
-SETTLE = 90
+#: how long health checks may take to pass after a host came back: services still starting, and a
+#: WireGuard peer behind NAT, which only it can dial, takes up to its rekey time to find the host again
+SETTLE = 200
 SETTLE_POLL = 10
 
 
@@ -134,9 +137,13 @@ class Procedure:
         self.stop_at_failure(label, result.reports)
         return result
 
-    def converge(self, label: str, names: list[str]):
-        """The hosts brought to what the inventory says, by every role, as a bootstrap does."""
-        result = self.run(label, [self.inventory.hosts[n] for n in names], self.inventory.roles, apply=True)
+    def converge(self, label: str, names: list[str], files_only: bool = False):
+        """The hosts brought to what the inventory says, by every role, as a bootstrap does; or (`files_only`)
+        only every role's files and folders written, validated by the host's programs, no service touched."""
+        roles = self.inventory.roles
+        if files_only:
+            roles = {name: files_of(role) for name, role in roles.items()}
+        result = self.run(label, [self.inventory.hosts[n] for n in names], roles, apply=True)
         self.tell(label, result.reports, True)
         self.stop_at_failure(label, result.reports)
         return result
@@ -212,6 +219,15 @@ class Procedure:
                 remote.close()
         except Exception as exc:  # the outcome is printed; only its copy on the host is missing
             self.err.print(f"{name}: journal not written: {one_line(str(exc))}", markup=False)
+
+
+def files_of(role):
+    """The role stating only its files and folders, with no handler: what a release upgrade writes for the
+    new release before any service starts on it."""
+    only = copy.copy(role)
+    only.resources = lambda ctx: [r for r in role.resources(ctx) if isinstance(r, (File, Directory))]
+    only.handlers = lambda ctx: {}
+    return only
 
 
 def check_failures(report) -> str:

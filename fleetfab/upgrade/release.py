@@ -15,10 +15,13 @@ For each host, each step one engine run (fleetfab.upgrade.procedure):
 6. sources switched to the new release's suites;
 7. download: every package fetched first, so a failed download changes nothing;
 8. install: `upgrade --without-new-pkgs`, then `dist-upgrade`, files kept;
-9. converge: every role renders its files for the release the host now runs,
-   validated by the new programs, and restarts what changed;
-10. service starts released (policy-rc.d removed);
-11. reboot (always: the new systemd and C library run only after one) and wait;
+9. files: every role's files and folders rendered for the release the host
+   now runs, validated by its new programs, no service touched;
+10. service starts released: policy-rc.d removed, and each start or restart
+   the package scripts asked for meanwhile done now, on those files;
+10b. converge: every role, as a bootstrap (services, handlers);
+11. reboot (always: the new systemd and C library run only after one), wait,
+    and converge again (what a boot rewrites is put back);
 12. after: drift clean and every health check passing;
 13. back in service.
 
@@ -28,6 +31,7 @@ A VM host whose guests would all go down with it is refused unless
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from fleetfab.cli import exitcodes
@@ -40,7 +44,8 @@ from fleetfab.upgrade.precautions import (DpkgAudited, NoForeignPolicy, NoHeldPa
 from fleetfab.upgrade.procedure import SETTLE, Procedure, Stopped
 from fleetfab.upgrade.rolling import REBOOT_TIMEOUT, guests_of, reboot, service_steps, stopped
 from fleetfab.upgrade.sources import SourcesSwitched
-from fleetfab.upgrade.steps import POLICY, ReleaseInstalled, starts_held, starts_released
+from fleetfab.shell import q
+from fleetfab.upgrade.steps import POLICY, POLICY_MARK, ReleaseInstalled, StartsReleased, starts_held
 
 #: the release each supported release upgrades to
 NEXT = {"bookworm": "trixie"}
@@ -49,22 +54,32 @@ ALWAYS_REBOOT = "a new release runs its own systemd and C library only after a r
 
 @dataclass(frozen=True)
 class OnRelease(HealthCheck):
-    """The host runs `old` (fine), `new` (nothing to do: an `already` change), or another (refused)."""
+    """The host runs `old` (fine), `new` (nothing to do: an `already` change; or, with fleetfab's
+    policy-rc.d still in place, an upgrade that stopped after its install: a `resume` change), or
+    another release (refused)."""
 
     old: str = ""
     new: str = ""
 
     def probe(self) -> str:
-        return "( . /etc/os-release 2>/dev/null; echo \"${VERSION_CODENAME:-unknown}\" ) | head -c 64"
+        return (f"( . /etc/os-release 2>/dev/null; echo \"${{VERSION_CODENAME:-unknown}}\" ) | head -c 64; "
+                f"grep -qs {q(POLICY_MARK)} {POLICY} && echo held || echo free")
+
+    def state(self, output: str) -> tuple[str, bool]:
+        lines = output.strip().splitlines() + ["", ""]
+        return lines[0].strip(), lines[1].strip() == "held"
 
     def problem(self, output: str) -> str | None:
-        found = output.strip()
+        found, _ = self.state(output)
         if found in (self.old, self.new):
             return None
         return f"it runs {found[:32]!r}: release-upgrade --to {self.new} upgrades hosts on {self.old} only"
 
     def compare(self, output: str):
-        if output.strip() == self.new:
+        found, held = self.state(output)
+        if found == self.new:
+            if held:
+                return self.change("resume", f"on {self.new} with service starts still held: the upgrade goes on from converging")
             return self.change("already", f"already on {self.new}")
         return super().compare(output)
 
@@ -120,26 +135,48 @@ def upgrade_host(proc: Procedure, name: str, old: str, new: str, dry: bool, rebo
                  guests_down: bool) -> str:
     inventory = proc.inventory
     on = proc.act("release", {name: [OnRelease("release", old, new)]}, apply=False)
-    if on.reports[0].changes and on.reports[0].changes[0].change.action == "already":
+    found = on.reports[0].changes[0].change if on.reports[0].changes else None
+    if found is not None and found.action == "already":
         return f"already on {new}: nothing done"
-    if on.reports[0].changes:
-        raise Stopped(name, f"release: {on.reports[0].changes[0].change.summary}")
+    if found is not None and found.action == "resume":
+        if dry:
+            return f"on {new}, its upgrade stopped after the install: a run without --dry goes on from converging"
+        return finish(proc, name, new, reboot_timeout)
+    if found is not None:
+        raise Stopped(name, f"release: {found.summary}")
     proc.check("before", [name])
     files = precautions(proc, name, old, new)
     if dry:
         return f"ready for {new} (dry run: nothing was changed)"
     proc.act("out of service", service_steps(inventory, [name], "out_of_service"))
     proc.act("hold service starts", {name: [starts_held()]})
-    try:
+    with held_until_mended(name):
         proc.act("sources", {name: [SourcesSwitched(old, new)]})
         proc.act("download", {name: [ReleaseInstalled(new, download_only=True)]})
         proc.act("install", {name: [ReleaseInstalled(new)]})
-        proc.converge("converge", [name])
+    return finish(proc, name, new, reboot_timeout)
+
+
+@contextlib.contextmanager
+def held_until_mended(name: str):
+    """A stop while service starts are held says so, and how to go on."""
+    try:
+        yield
     except Stopped as stop:
-        raise Stopped(stop.host, f"{stop.why} (service starts stay held by {POLICY} on {name}: "
-                                 f"remove it once the host is mended)") from None
-    proc.act("release service starts", {name: [starts_released()]})
+        raise Stopped(stop.host, f"{stop.why} (service starts stay held by {POLICY} on {name}; once the host is "
+                                 "mended, run the same release-upgrade again: it goes on from converging)") from None
+
+
+def finish(proc: Procedure, name: str, new: str, reboot_timeout: float) -> str:
+    """From the new release's packages on: files rendered for it, services released, reboot, checks."""
+    inventory = proc.inventory
+    with held_until_mended(name):
+        proc.converge("files for the new release", [name], files_only=True)
+        proc.act("release service starts", {name: [StartsReleased()]})
+    proc.converge("converge", [name])
     reboot(proc, [name], reboot_timeout, guests_down=True, always=ALWAYS_REBOOT)
+    # what a boot rewrites (a container's /etc/hosts, a cloud's own files) is put back
+    proc.converge("converge after the reboot", [name])
     proc.check("after", [name], settle=SETTLE)
     proc.act("back in service", service_steps(inventory, [name], "back_in_service"))
     return f"upgraded to {new}; drift clean and every health check passed"

@@ -10,10 +10,10 @@ in a subshell of its own.
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 
 from fleetfab.resources import Change, File, Resource
-from fleetfab.resources.file import Absent
 from fleetfab.shell import q
 from fleetfab.upgrade import apt
 
@@ -26,13 +26,17 @@ UPDATE_END = "@update-end"
 REBOOT_COMMAND = "systemd-run --quiet --on-active=3 --unit=fleetfab-reboot systemctl reboot"
 
 #: invoke-rc.d and deb-systemd-invoke ask this program before they start or restart a service:
-#: during a release upgrade it refuses (101) every service but SSH, and logs what it refused
+#: during a release upgrade it refuses (101) every start and restart but SSH's (a new sshd must
+#: take new connections: an old listener cannot run the new release's sshd for them), answers
+#: status queries, and logs what it refused
 POLICY = "/usr/sbin/policy-rc.d"
 HELD_LOG = "/run/fleetfab-held-starts"
 POLICY_TEXT = f"""#!/bin/sh
 # fleetfab release-upgrade: services start only once their files are rendered for the new release.
 # Removed by fleetfab when the upgrade is done (see `fab history`).
-case "$1" in ssh|sshd) exit 0;; esac
+while [ "${{1#--}}" != "$1" ]; do shift; done
+case "$1" in ssh|sshd|ssh.*|sshd.*|sshd-*|rescue-ssh.target) exit 0;; esac
+case "$2" in status) exit 0;; esac
 echo "$*" >> {HELD_LOG} 2>/dev/null
 exit 101
 """
@@ -190,8 +194,56 @@ def starts_held() -> File:
     return File(POLICY, POLICY_TEXT, mode="0755")
 
 
-def starts_released() -> Absent:
-    return Absent(POLICY)
+UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._:-]{0,120}")
+#: what a held request becomes once the files are right: a start is done, anything that reloads or
+#: restarts restarts the unit if it runs (its old process still has the old release's files and libraries)
+RELEASED = {"start": "start", "restart": "try-restart", "try-restart": "try-restart", "reload": "try-restart",
+            "force-reload": "try-restart", "reload-or-restart": "try-restart"}
+
+
+def held_requests(log: str) -> list[tuple[str, str]]:
+    """(systemctl verb, unit) for each start or restart the package scripts asked for while starts were held,
+    in order, once each; stops and status queries need nothing; a line of another shape is left out."""
+    wanted: dict[str, str] = {}
+    for line in log.splitlines():
+        words = line.split()
+        if len(words) < 2 or not UNIT.fullmatch(words[0]) or words[1] not in RELEASED:
+            continue
+        unit = words[0] if "." in words[0] else f"{words[0]}.service"
+        verb = RELEASED[words[1]]
+        if wanted.get(unit) != "start":
+            wanted[unit] = verb
+    return [(verb, unit) for unit, verb in wanted.items()]
+
+
+@dataclass(frozen=True)
+class StartsReleased(Resource):
+    """policy-rc.d gone, and every start or restart it held done now, on the new release's files."""
+
+    @property
+    def key(self) -> str:
+        return "service starts released"
+
+    def probe(self) -> str:
+        return f"if grep -qs {q(POLICY_MARK)} {POLICY}; then echo @held; fi; head -c 65536 {HELD_LOG} 2>/dev/null || true"
+
+    def compare(self, output: str) -> Change | None:
+        held = output.startswith("@held\n")
+        log = output[len("@held\n"):] if held else output
+        if not held and not log.strip():
+            return None
+        requests = held_requests(log)
+        done = ", ".join(f"{verb} {unit}" for verb, unit in requests) or "nothing was held"
+        return self.change("release", f"remove {POLICY}; then {done}", data=tuple(requests))
+
+    def fix(self, change: Change) -> str:
+        lines = ["failed=", f"rm -f {POLICY}"]
+        for verb, unit in change.data:
+            lines.append(f"systemctl {verb} {q(unit)} >/dev/null 2>&1 || failed=\"$failed {unit}\"")
+        # the log stays while a unit failed: the next run tries it again
+        lines += ['if [ -n "$failed" ]; then echo "did not start again on the new release:$failed" >&2; exit 3; fi',
+                  f"rm -f {HELD_LOG}"]
+        return "\n".join(lines) + "\n"
 
 
 @dataclass(frozen=True)
