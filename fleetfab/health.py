@@ -22,6 +22,8 @@ from fleetfab.text import one_line
 
 #: the action of a failed check: reported, never applied
 UNHEALTHY = "unhealthy"
+#: the mark of a failed check that waiting cannot mend
+FINAL = "final"
 #: how much of an answer a failed check quotes
 QUOTED = 120
 
@@ -31,6 +33,10 @@ class HealthCheck(Resource):
     """One read-only check; subclasses say `what`, `probe()` and `problem(output)`."""
 
     what: str
+
+    #: a failure that may pass by itself as services finish starting (asked again for a while);
+    #: False for one that waiting cannot mend (a unit systemd already gave up on)
+    settles = True
 
     @property
     def key(self) -> str:
@@ -42,7 +48,7 @@ class HealthCheck(Resource):
 
     def compare(self, output: str) -> Change | None:
         found = self.problem(output)
-        return None if found is None else self.change(UNHEALTHY, found)
+        return None if found is None else self.change(UNHEALTHY, found, data=() if self.settles else (FINAL,))
 
     def fix(self, change: Change) -> str:
         return f"echo {q(change.summary)} >&2\nexit 3\n"
@@ -145,6 +151,7 @@ class SystemRunning(HealthCheck):
     """systemd has no failed unit: a service that failed to start after an upgrade is named here."""
 
     what: str = "no failed systemd unit"
+    settles = False
 
     def probe(self) -> str:
         return "systemctl list-units --failed --plain --no-legend --no-pager 2>&1 | head -c 8192"

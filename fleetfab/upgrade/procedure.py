@@ -26,7 +26,7 @@ from rich.table import Table
 
 from fleetfab import journal
 from fleetfab.cli.commands import parallelism
-from fleetfab.health import UNHEALTHY, checking_roles
+from fleetfab.health import FINAL, UNHEALTHY, checking_roles
 from fleetfab.redact import Redactor
 from fleetfab.remote import Remote
 from fleetfab.report.model import APPLIED
@@ -155,8 +155,8 @@ class Procedure:
             hosts = [self.inventory.hosts[n] for n in names]
             result = self.run(label, hosts, checking_roles(self.inventory.roles), apply=False)
             failing = {r.host: r for r in result.reports if r.error or r.changes or r.blocked}
-            only_health = all(not r.error and not r.blocked and all(c.change.action == UNHEALTHY for c in r.changes)
-                              for r in failing.values())
+            only_health = all(not r.error and not r.blocked and all(c.change.action == UNHEALTHY and FINAL not in c.change.data
+                                                                        for c in r.changes) for r in failing.values())
             if not failing or not only_health or clock() >= deadline:
                 break
             for name in failing:
