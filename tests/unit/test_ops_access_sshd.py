@@ -62,7 +62,8 @@ def gateway(tmp_path_factory):
     process = start_sshd(folder, port)
     try:
         wait_for_port(port)
-        yield {"port": port, "key": folder / "ops_key", "behind": behind.getsockname()[1], "line": line}
+        yield {"port": port, "key": folder / "ops_key", "behind": behind.getsockname()[1], "line": line,
+               "log": folder / f"sshd.{port}.log"}
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -116,9 +117,17 @@ def test_the_key_forwards_nowhere_else(gateway):
     assert refused.value.code == paramiko.common.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
 
 
-def test_the_key_is_refused_from_another_address(gateway):
+def test_the_key_is_refused_from_another_address_and_sshd_says_why(gateway):
     with pytest.raises(paramiko.AuthenticationException):
         login(gateway, source="127.0.0.2")
+    assert "key but not from a permitted host (host=127.0.0.2, ip=127.0.0.2" in gateway["log"].read_text()
+
+
+def test_a_refused_forward_is_in_sshds_log(gateway):
+    with login(gateway) as client:
+        with pytest.raises(paramiko.ChannelException):
+            client.get_transport().open_channel("direct-tcpip", ("127.0.0.1", gateway["port"]), ("", 0))
+    assert f"to connect to host 127.0.0.1 port {gateway['port']}, but the request was denied" in gateway["log"].read_text()
 
 
 def test_sshd_reads_the_line_without_a_complaint(gateway, tmp_path):
