@@ -18,7 +18,13 @@ import paramiko
 import pytest
 
 from fleetfab.inventory import load_inventory
+from fleetfab.inventory.model import SshSettings
+from fleetfab.readside import FORCED_COMMAND
+from fleetfab.readside.transport import ReadSession
+from fleetfab.redact import Redactor
+from fleetfab.remote import Remote
 from fleetfab.roles.controller.keyline import key_line
+from fleetfab.ssh import connect, connection_to
 from tests.integration.conftest import SSHD, free_port, keygen, start_sshd, wait_for_port
 
 pytestmark = pytest.mark.integration
@@ -50,7 +56,8 @@ def gateway(tmp_path_factory):
     keygen(folder / "host_key")
     keygen(folder / "ops_key")
     forced = folder / "forced"
-    forced.write_text(f'#!/bin/sh\necho "{STAND_IN} ${{SSH_ORIGINAL_COMMAND:-nothing}}"\n')
+    forced.write_text(f'#!/bin/sh\n[ -t 0 ] && pty="with a pty" || pty="without a pty"\n'
+                      f'echo "{STAND_IN} ${{SSH_ORIGINAL_COMMAND:-nothing}}, $pty"\n')
     forced.chmod(0o755)
     behind = socket.create_server(("127.0.0.1", 0))
     port = free_port()
@@ -62,8 +69,11 @@ def gateway(tmp_path_factory):
     process = start_sshd(folder, port)
     try:
         wait_for_port(port)
+        host_key = " ".join((folder / "host_key.pub").read_text().split()[:2])
+        (folder / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key}\n")
         yield {"port": port, "key": folder / "ops_key", "behind": behind.getsockname()[1], "line": line,
-               "log": folder / f"sshd.{port}.log"}
+               "log": folder / f"sshd.{port}.log", "inventory": inventory,
+               "ssh": SshSettings(user="root", identity=folder / "ops_key", known_hosts=folder / "known_hosts")}
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -87,14 +97,14 @@ def run(client: paramiko.SSHClient, command: str) -> str:
 @pytest.mark.parametrize("command", ["id", "sudo -n id", "sudo -n /bin/sh -c id"])
 def test_whatever_the_key_asks_to_run_sshd_runs_the_forced_command(gateway, command):
     with login(gateway) as client:
-        assert run(client, command) == f"{STAND_IN} {command}\n"
+        assert run(client, command) == f"{STAND_IN} {command}, without a pty\n"
 
 
 def test_a_shell_asked_for_is_the_forced_command_too(gateway):
     with login(gateway) as client:
         channel = client.get_transport().open_session()
         channel.invoke_shell()
-        assert channel.makefile().read().decode() == f"{STAND_IN} nothing\n"
+        assert channel.makefile().read().decode() == f"{STAND_IN} nothing, without a pty\n"
 
 
 def test_a_pty_is_refused(gateway):
@@ -135,3 +145,23 @@ def test_sshd_reads_the_line_without_a_complaint(gateway, tmp_path):
     (tmp_path / "keys").write_text(gateway["line"])
     found = subprocess.run(["ssh-keygen", "-lf", str(tmp_path / "keys")], capture_output=True, text=True)
     assert found.returncode == 0 and "ED25519" in found.stdout, found.stderr
+
+
+# -- fleetfab's own client, as the ops host's copy of the inventory uses it ----------------------------
+
+
+def test_the_ops_copys_client_asks_for_the_forced_command_itself_without_a_pty(gateway):
+    with connect(gateway["inventory"].hosts["gw"], gateway["ssh"]) as connection:
+        session = ReadSession(Remote("gw", connection, Redactor(), sudo=False), lock=False)
+        session.request()
+        assert session.channel.makefile().read().decode() == f"{STAND_IN} {FORCED_COMMAND}, without a pty\n"
+
+
+def test_the_ops_copys_client_reaches_a_host_behind_the_gateway_through_its_permitopen(gateway):
+    """fleetfab opens the channel to exactly the host's address and port, as permitopen names it (or it is refused)."""
+    connection = connection_to(gateway["inventory"].hosts["behind"], gateway["ssh"])
+    try:
+        channel = connection._through_gateway()
+        assert channel.active and not channel.closed
+    finally:
+        connection.close()
