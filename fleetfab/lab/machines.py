@@ -43,6 +43,9 @@ DOCKER_CREATE_ARGS = (
     "--tmpfs", "/run",
     "--tmpfs", "/run/lock",
     "--device", "/dev/net/tun",
+    # A reboot inside a machine ends its PID 1: Docker starts it again, as a
+    # real host comes back (an upgrade's reboot); `docker stop`/`kill` still stop it.
+    "--restart", "unless-stopped",
 )
 
 

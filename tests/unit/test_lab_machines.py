@@ -80,6 +80,11 @@ def test_docker_args_give_systemd_and_wireguard_what_they_need():
     assert "/dev/net/tun" in args and "NET_ADMIN" in args
 
 
+def test_a_machine_rebooted_from_inside_is_started_again_by_docker_unless_stopped():
+    args = only(inventory(host("w1", "198.18.0.21"), lab=LAB))["docker_args"]
+    assert args[args.index("--restart") + 1] == "unless-stopped"
+
+
 def test_docker_args_limit_cpus_and_memory_to_the_machine_size():
     args = only(inventory(host("cp1", "198.18.0.11", lab={"cpus": 2, "memory": 2048}), lab=LAB))["docker_args"]
     assert args[-4:] == ["--cpus", "2", "--memory", "2048m"]
