@@ -171,3 +171,79 @@ def test_a_release_upgrade_reboots_always_and_says_why():
 
 def test_an_exit_status_line_is_split_from_the_answer():
     assert split_exit("a\nb\n@exit 100\n") == ("a\nb", 100)
+
+
+# -- the release upgrade's own steps ---------------------------------------------------------------
+
+
+def test_held_starts_are_done_once_each_on_the_new_files_and_stops_or_status_queries_need_nothing():
+    from fleetfab.upgrade.steps import held_requests
+
+    log = "dovecot stop 5\ndovecot restart 5\ndovecot.service restart\ndbus start 5\npostfix status 5\nbad;name restart\n"
+    assert held_requests(log) == [("try-restart", "dovecot.service"), ("start", "dbus.service")]
+
+
+def test_releasing_starts_removes_the_policy_then_restarts_what_was_held_and_fails_naming_a_unit_that_did_not_start():
+    from fleetfab.upgrade.steps import POLICY, StartsReleased
+
+    change = StartsReleased().compare("@held\npostfix.service restart\n")
+    fix = StartsReleased().fix(change)
+    assert fix.index(f"rm -f {POLICY}") < fix.index("systemctl try-restart postfix.service")
+    assert "did not start again on the new release" in fix
+    assert StartsReleased().compare("") is None
+
+
+def test_the_policy_lets_ssh_restart_and_holds_every_other_service(tmp_path):
+    import subprocess
+
+    from fleetfab.upgrade.steps import POLICY_TEXT
+
+    policy = tmp_path / "policy-rc.d"
+    policy.write_text(POLICY_TEXT.replace("/run/fleetfab-held-starts", str(tmp_path / "held")))
+    policy.chmod(0o755)
+    answer = lambda *args: subprocess.run([str(policy), *args]).returncode
+    assert answer("ssh.service", "restart") == 0 and answer("--quiet", "ssh", "restart", "5") == 0
+    assert answer("dovecot", "status") == 0
+    assert answer("dovecot.service", "restart") == 101 and answer("postfix", "start", "5") == 101
+    assert (tmp_path / "held").read_text().splitlines() == ["dovecot.service restart", "postfix start 5"]
+
+
+def test_a_host_on_the_new_release_with_starts_still_held_is_resumed_and_one_without_is_already_done():
+    from fleetfab.upgrade.release import OnRelease
+
+    check = OnRelease("release", "bookworm", "trixie")
+    assert check.compare("bookworm\nfree\n") is None
+    assert check.compare("trixie\nheld\n").action == "resume"
+    assert check.compare("trixie\nfree\n").action == "already"
+    assert check.compare("bullseye\nfree\n").action == "unhealthy"
+
+
+def test_files_for_the_new_release_are_the_roles_files_and_folders_alone_with_no_handler():
+    from fleetfab.resources import Directory, File, Service
+    from fleetfab.upgrade.procedure import files_of
+
+    class Mailish:
+        def resources(self, ctx):
+            return [File("/etc/x", "x"), Directory("/etc/d"), Service("dovecot")]
+
+        def handlers(self, ctx):
+            return {"reload": "doveadm reload"}
+
+    only = files_of(Mailish())
+    assert [type(r).__name__ for r in only.resources(None)] == ["File", "Directory"] and only.handlers(None) == {}
+
+
+def test_a_vm_host_whose_guests_would_go_down_is_refused_unless_asked_and_an_unknown_release_is_named():
+    from fleetfab.upgrade.release import refusal
+
+    class Host:
+        def __init__(self, name, hypervisor=None):
+            self.name, self.hypervisor = name, hypervisor
+
+    class Fleet:
+        hosts = {"vmhost1": Host("vmhost1"), "guest1": Host("guest1", "vmhost1")}
+
+    selected = [Fleet.hosts["vmhost1"]]
+    assert "guest1" in refusal(Fleet, selected, "trixie", guests_down=False)
+    assert refusal(Fleet, selected, "trixie", guests_down=True) is None
+    assert "bookworm -> trixie" in refusal(Fleet, selected, "forky", guests_down=True)
