@@ -142,6 +142,12 @@ class Guestbook(Role):
     def handlers(self, ctx):
         return {RESTART: "systemctl daemon-reload\nsystemctl restart " + " ".join(UNITS)}
 
+    def restarting(self) -> Role:
+        """The role as `fab guestbook.restart` runs it on one host (restart.py)."""
+        from .restart import Restarting
+
+        return Restarting()
+
 
 def settings_problem(inventory, host, key: str, message: str) -> Problem:
     """A problem with a setting, at its line; a default's problem at the line of the role's settings."""
