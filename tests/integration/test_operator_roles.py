@@ -108,6 +108,16 @@ def test_a_procedure_given_an_unknown_host_ends_before_contacting_any(project, c
     assert "gamma: neither a host nor a group" in capsys.readouterr().err
 
 
+def test_a_procedure_refuses_a_read_only_inventory_before_contacting_any_host(project, capsys):
+    path = project / "inventory.yml"
+    document = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**document, "run": {"read_only": True}}, sort_keys=False))
+    with pytest.raises(Exit) as ended:
+        Procedure(None, "notes.finish")
+    assert ended.value.code == exitcodes.FAILED
+    assert "run.read_only: this inventory only checks hosts" in capsys.readouterr().err
+
+
 def finishing_role():
     """The notes role's own procedure variant, from the module the registry loaded it from."""
     return sys.modules[type(load_inventory().roles["notes"]).__module__].Finishing()
