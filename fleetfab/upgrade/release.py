@@ -89,7 +89,7 @@ def refusal(inventory, selected, to: str, guests_down: bool) -> str | None:
     if to not in NEXT.values():
         known = ", ".join(f"{old} -> {new}" for old, new in NEXT.items())
         return f"--to {to!r}: fleetfab upgrades {known} (supported releases: {', '.join(sorted(SUPPORTED.values()))})"
-    if not selected or len(selected) == len(inventory.hosts) and not inventory.hosts:
+    if not selected:
         return "name the hosts with -H"
     holding = [h.name for h in selected if guests_of(inventory, h.name)]
     if holding and not guests_down:
