@@ -115,7 +115,8 @@ def test_the_release_upgrade_leaves_no_held_service_starts_and_a_journal_line(la
 
 
 def build_package(folder: Path, version: str, with_service: bool) -> Path:
-    """The stand-in package; 1.1 brings a service that fails where MARKER exists."""
+    """The stand-in package; 1.1 brings a service that fails where MARKER exists, and asks for a
+    reboot as Debian's packages do (/run/reboot-required, its name in .pkgs)."""
     root = folder / f"{PACKAGE}-{version}"
     (root / "DEBIAN").mkdir(parents=True)
     (root / "DEBIAN" / "control").write_text(
@@ -130,7 +131,9 @@ def build_package(folder: Path, version: str, with_service: bool) -> Path:
             "[Install]\nWantedBy=multi-user.target\n")
         postinst = root / "DEBIAN" / "postinst"
         postinst.write_text(f"#!/bin/sh\nset -e\nsystemctl daemon-reload || true\nsystemctl enable {PACKAGE}.service || true\n"
-                            f"systemctl start {PACKAGE}.service || true\n")
+                            f"systemctl start {PACKAGE}.service || true\n"
+                            "echo '*** System restart required ***' > /run/reboot-required\n"
+                            f"echo {PACKAGE} >> /run/reboot-required.pkgs\n")
         postinst.chmod(0o755)
     deb = folder / f"{PACKAGE}_{version}_all.deb"
     subprocess.run(["dpkg-deb", "--root-owner-group", "--build", str(root), str(deb)], check=True, capture_output=True)
@@ -205,9 +208,12 @@ def test_the_dry_run_shows_what_apt_would_upgrade_and_changes_nothing(lab, rolli
 
 def test_a_rolling_upgrade_stops_at_the_host_whose_service_broke_and_leaves_the_next_untouched(lab, rolling_hosts):
     first, broken, untouched = ROLLING
+    for name in ROLLING:
+        returns_after_reboot(lab, name)
     before = journal_lines(lab, untouched)
     code, run = lab.fab("-H", ",".join(ROLLING), "upgrade", report=False)
     assert code == 1, run.output
+    assert f"[{first}] reboot: back from its reboot" in run.output
     assert f"upgrade stopped at {broken}: after: unhealthy" in run.output and f"{PACKAGE}.service" in run.output
     assert installed_version(lab, first) == "1.1" and installed_version(lab, broken) == "1.1"
     assert installed_version(lab, untouched) == "1.0"
