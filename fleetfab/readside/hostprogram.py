@@ -44,6 +44,8 @@ MAX_MANIFEST = 4 << 20
 MAX_ANSWER = 16 << 20
 #: seconds one request's read-outs may run
 TIME_LIMIT = 300
+#: what the ops key's client asks sshd to run (fleetfab.readside.FORCED_COMMAND): sshd runs this program whatever it asks
+ASKED = "sudo -n /usr/local/libexec/fleetfab/read"
 BOUNDARY = re.compile(r"FLEETFAB-[0-9a-f]{24}")
 LABEL = re.compile(r"[a-z]{1,16}|[0-9]{1,6}")
 DIGEST = re.compile(r"[0-9a-f]{64}")
@@ -234,6 +236,11 @@ def requests(stream):
 def main(argv, stdin, stdout):
     if len(argv) > 1:
         refuse(stdout, f"arguments given ({len(argv) - 1}); this program takes none")
+        return 2
+    asked = os.environ.get("SSH_ORIGINAL_COMMAND")
+    if asked is not None and asked != ASKED:
+        # sshd forced this program on a key that asked for a command of its own (sudo keeps the variable)
+        refuse(stdout, f"the ops key asked to run {asked[:200]!r}; it runs this program alone")
         return 2
     try:
         document = load_manifest()

@@ -284,3 +284,45 @@ def test_while_a_new_program_is_installed_sudo_always_accepts_the_program_in_pla
         host[step.path] = step.content
         assert digest[host[program]] in allowed_digests(host), f"refused after writing {step.path}"
     assert allowed_digests(host) == {digest[new]}
+
+
+# -- what the key asked for ----------------------------------------------------------------
+
+
+@pytest.fixture
+def read_host(tmp_path):
+    from tests.unit.readside_program import ReadHost
+
+    host = ReadHost(tmp_path)
+    host.install(["echo hello"])
+    yield host
+    host.close()
+
+
+def run_program(host, asked: str | None, request: bytes = b"") -> tuple[int, bytes]:
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "SSH_ORIGINAL_COMMAND"}
+    if asked is not None:
+        env["SSH_ORIGINAL_COMMAND"] = asked
+    done = subprocess.run(host.command(), input=request, capture_output=True, timeout=60, cwd=host.folder, env=env)
+    return done.returncode, done.stdout
+
+
+def test_the_program_knows_the_command_the_key_is_forced_to():
+    from fleetfab.readside import hostprogram
+
+    assert hostprogram.ASKED == readside.FORCED_COMMAND
+
+
+@pytest.mark.parametrize("asked", ["id", "sudo -n /bin/sh -c id", ""])
+def test_a_command_the_key_asked_for_is_refused_and_logged_before_any_request_is_read(read_host, asked):
+    code, output = run_program(read_host, asked, b'{"op": "lock"}\n')
+    assert code == 2 and output.count(b"\n") == 1 and b'"refused": "the ops key asked to run' in output
+    assert [line for line in read_host.logged() if f"refused: the ops key asked to run {asked!r}" in line]
+
+
+def test_the_forced_command_itself_is_answered(read_host):
+    code, output = run_program(read_host, readside.FORCED_COMMAND, b'{"op": "lock"}\n')
+    assert code == 0 and output.startswith(b'{"ok": true}')
