@@ -18,7 +18,8 @@ For each host, each step one engine run (fleetfab.upgrade.procedure):
 9. files: every role's files and folders rendered for the release the host
    now runs, validated by its new programs, no service touched;
 10. service starts released: policy-rc.d removed, and each start or restart
-   the package scripts asked for meanwhile done now, on those files;
+   the package scripts asked for meanwhile done now, on those files (one that
+   fails now, its old release's instance still holding it, is the converge's);
 10b. converge: every role, as a bootstrap (services, handlers);
 11. reboot (always: the new systemd and C library run only after one), wait,
     and converge again (what a boot rewrites is put back);
@@ -45,7 +46,7 @@ from fleetfab.upgrade.procedure import SETTLE, Procedure, Stopped
 from fleetfab.upgrade.rolling import REBOOT_TIMEOUT, guests_of, reboot, service_steps, stopped
 from fleetfab.upgrade.sources import SourcesSwitched
 from fleetfab.shell import q
-from fleetfab.upgrade.steps import POLICY, POLICY_MARK, ReleaseInstalled, StartsReleased, starts_held
+from fleetfab.upgrade.steps import HELD_LOG, POLICY, POLICY_MARK, ReleaseInstalled, StartsReleased, starts_held
 
 #: the release each supported release upgrades to
 NEXT = {"bookworm": "trixie"}
@@ -63,7 +64,7 @@ class OnRelease(HealthCheck):
 
     def probe(self) -> str:
         return (f"( . /etc/os-release 2>/dev/null; echo \"${{VERSION_CODENAME:-unknown}}\" ) | head -c 64; "
-                f"grep -qs {q(POLICY_MARK)} {POLICY} && echo held || echo free")
+                f"if grep -qs {q(POLICY_MARK)} {POLICY} || [ -e {HELD_LOG} ]; then echo held; else echo free; fi")
 
     def state(self, output: str) -> tuple[str, bool]:
         lines = output.strip().splitlines() + ["", ""]
