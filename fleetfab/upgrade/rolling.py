@@ -1,6 +1,7 @@
 """`fab upgrade`: package upgrades across the fleet, a batch at a time.
 
-For each batch (fleetfab.upgrade.batches), in order, each step one engine run:
+For each batch (fleetfab.upgrade.batches), in order, each step one engine run
+(a host with nothing to upgrade and no reboot asked is left alone, and said so):
 
 1. before: drift clean and every health check passing (a host that is not
    fine already is not upgraded: its trouble would be taken for the upgrade's);
@@ -73,8 +74,21 @@ def reboot(proc: Procedure, names: list[str], timeout: float, guests_down: bool,
             proc.say(report.host, f"reboot: back from its reboot (systemd: {state})")
 
 
+def with_work(proc: Procedure, names: list[str]) -> list[str]:
+    """The hosts that have packages to upgrade or ask for a reboot; the others are said to be up to date."""
+    result = proc.act("pending", {n: [PackagesUpgraded(), Rebooted()] for n in names}, apply=False)
+    pending = {r.host for r in result.reports if r.changes} if result else set()
+    for name in names:
+        if name not in pending:
+            proc.outcomes[name].status = "up to date, no reboot asked: nothing done"
+    return [n for n in names if n in pending]
+
+
 def upgrade_batch(proc: Procedure, names: list[str], reboot_timeout: float, guests_down: bool) -> None:
     inventory = proc.inventory
+    names = with_work(proc, names)
+    if not names:
+        return
     proc.check("before", names)
     proc.act("out of service", service_steps(inventory, names, "out_of_service"))
     proc.act("packages", {n: [PackagesUpgraded()] for n in names})
@@ -117,8 +131,9 @@ def run_batches(proc: Procedure, batches: list[list[str]], reboot_timeout: float
         except Stopped as stop:
             return stopped(proc, stop, names)
         for name in names:
-            proc.outcomes[name].status = "upgraded, healthy"
-            proc.record(name, "upgraded; drift clean and every health check passed", failed=False)
+            if proc.outcomes[name].status == "started":
+                proc.outcomes[name].status = "upgraded, healthy"
+                proc.record(name, "upgraded; drift clean and every health check passed", failed=False)
     proc.out.print(proc.outcome_table("upgrade"))
     return exitcodes.OK
 

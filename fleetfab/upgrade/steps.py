@@ -23,7 +23,7 @@ UPDATE_FAILED = "@update-failed"
 UPDATE_END = "@update-end"
 
 #: a delayed reboot, so the command that asks for it returns and its connection closes first
-REBOOT_COMMAND = "systemd-run --quiet --on-active=3 --unit=fleetfab-reboot systemctl reboot"
+REBOOT_COMMAND = "systemd-run --quiet --on-active=5 --unit=fleetfab-reboot systemctl reboot"
 
 #: invoke-rc.d and deb-systemd-invoke ask this program before they start or restart a service:
 #: during a release upgrade it refuses (101) every start and restart but SSH's (a new sshd must
