@@ -116,7 +116,16 @@ def host_readouts(inventory, host_name: str, exports, host_release, roles: dict 
     resources = desired(ops, host, roles, exports, host_release)
     found += batch_readouts([probe_of(r) for _, r in resources], [(name, r.key) for name, r in resources])
     found += guest_keys(ops, host, roles)
+    found.append(journal_readout())
     return {r.digest: r for r in found}, secret_digests([r for _, r in resources])
+
+
+def journal_readout() -> ReadOut:
+    """The time and inventory digest of the journal's newest line: the scheduled check asks a drifting
+    host for it, to tell a copy older than the host's last bootstrap from drift (fleetfab.scheduled.stale)."""
+    from fleetfab.scheduled.stale import journal_script
+
+    return ReadOut("fleetfab", "the journal's newest inventory", journal_script())
 
 
 def desired(ops, host, roles: dict, exports, host_release) -> list[tuple[str, object]]:

@@ -173,3 +173,12 @@ def test_a_scheduled_run_reports_a_stale_copy_instead_of_drift(tmp_path):
     code = scheduled_run(settings, drift=drift, reader=Journals(ns1=newer_bootstrap()))
     latest = StateDir(settings.state_dir).latest()
     assert (code, latest["exit_code"], latest["hosts"]["ns1"]["status"]) == (3, 3, "stale")
+
+
+def test_every_host_that_accepts_the_ops_key_holds_the_journal_read_out(load):
+    """The operator's bootstrap installs it with the host's other read-outs: the ops copy may ask for it."""
+    from fleetfab.readside.readouts import host_readouts
+    from tests.unit.test_readside_readouts import RELEASE, WITH_OPS, operator_book
+
+    readouts, _ = host_readouts(load(WITH_OPS), "ns1", operator_book(), RELEASE)
+    assert stale.journal_script() in {r.text for r in readouts.values()}
