@@ -26,7 +26,6 @@ import calendar
 import hashlib
 import json
 import logging
-import os
 import re
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +34,7 @@ from pathlib import Path
 from typing import Callable
 
 from fleetfab.cli import exitcodes
+from fleetfab.journal import PATH as JOURNAL
 
 log = logging.getLogger("fleetfab.scheduled")
 
@@ -42,7 +42,6 @@ log = logging.getLogger("fleetfab.scheduled")
 SOURCE_NAME = "source.json"
 #: the report's exit code when the only news is a copy older than hosts' last bootstraps
 STALE = 3
-JOURNAL = "/var/log/fleetfab/journal.jsonl"
 #: what journal_script prints is two short lines; more is not its answer
 LINE_LIMIT = 4096
 SHA256 = re.compile(r"[0-9a-f]{64}")

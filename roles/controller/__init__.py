@@ -19,7 +19,7 @@ operator's machine.
 from __future__ import annotations
 
 from fleetfab import shapes
-from fleetfab.resources import Command, Directory, File, Packages, Service
+from fleetfab.resources import Command, Directory, Packages, Service
 from fleetfab.role import Export, Role
 from fleetfab.shell import q
 from fleetfab.roles.controller.copy import copy_resources
