@@ -167,3 +167,10 @@ def test_a_port_below_1024_is_refused(problems):
     text = inventory_text('        release: "1.0"\n        port: 80\n')
     assert problems(text) == [f"{line_of(text, 'port: 80')}: hosts.app1.vars.guestbook.port: "
                               "expected a whole number from 1024 to 65535, got 80"]
+
+
+def test_an_edge_site_sending_to_another_port_than_the_guestbooks_is_refused(problems):
+    text = (EXAMPLE / "inventory" / "hosts.yml").read_text().replace("../roles", str(ROLES))
+    text = text.replace('backends: ["worker1:8000"]', 'backends: ["worker1:8080"]')
+    assert problems(text) == [f"{line_of(text, 'sites:')}: hosts.edge1.vars.edge.sites: site guestbook: backend "
+                              "worker1:8080, but the guestbook on worker1 listens on port 8000"]

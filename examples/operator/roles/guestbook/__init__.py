@@ -28,7 +28,7 @@ from pathlib import Path
 from fleetfab.inventory.yamlmarks import line_of
 from fleetfab.problems import Problem
 from fleetfab.resources import Command, Directory, File, Packages, Service
-from fleetfab.role import Role
+from fleetfab.role import Role, settings_problem as edge_problem
 from fleetfab.schema import Choice, Field, Int, Name, Record
 from fleetfab.shell import cmd, q
 
@@ -117,6 +117,7 @@ class Guestbook(Role):
             if host.settings(ROLE)["listen"] == "mesh" and listen_address(host, "mesh") is None:
                 yield settings_problem(inventory, host, "listen",
                                        "mesh, but the host is on no mesh (no wireguard role): use underlay, or add it")
+        yield from wrong_backend_ports(inventory)
 
     def resources(self, ctx):
         s = ctx.settings
@@ -147,6 +148,19 @@ class Guestbook(Role):
         from .restart import Restarting
 
         return Restarting()
+
+
+def wrong_backend_ports(inventory):
+    """An edge site sending a guestbook host's traffic to a port the guestbook does not listen on."""
+    for edge in inventory.with_role("edge"):
+        for site, spec in edge.settings("edge").get("sites", {}).items():
+            for backend in spec.get("backends", []):
+                name, _, port = backend.rpartition(":")
+                host = inventory.hosts.get(name)
+                if host is not None and host.has_role(ROLE) and port != str(host.settings(ROLE)["port"]):
+                    yield edge_problem(inventory, edge, "edge", "sites",
+                                       f"site {site}: backend {backend}, but the guestbook on {name} listens on port "
+                                       f"{host.settings(ROLE)['port']}")
 
 
 def settings_problem(inventory, host, key: str, message: str) -> Problem:
