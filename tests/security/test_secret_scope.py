@@ -29,7 +29,7 @@ from tests.faults.conftest import FaultLab
 #: the hosts these tests read: the primary, two certificates hosts, the ops host
 HOSTS = ("ns1", "mail1", "edge1", "vmhost1")
 ATTACKER, VICTIM = "mail1", "edge1"
-MAILBOX = ("mail", "example.com", "alice")
+MAILBOX = ("mail1", "example.com", "alice")
 
 
 @pytest.fixture(scope="module")
@@ -88,8 +88,8 @@ def test_a_certificates_hosts_acme_key_writes_its_own_challenge_and_is_refused_a
 
 
 def mailbox(document: dict) -> dict:
-    group, domain, local = MAILBOX
-    return document["groups"][group]["vars"]["mail"]["domains"][domain]["mailboxes"][local]
+    host, domain, local = MAILBOX
+    return document["hosts"][host]["vars"]["mail"]["domains"][domain]["mailboxes"][local]
 
 
 def test_a_changed_password_hash_shows_nowhere_in_a_dry_bootstrap(secret_lab):
