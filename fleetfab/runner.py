@@ -28,6 +28,7 @@ from fleetfab.hostrun import HostRun, export_shapes, exports_of
 from fleetfab.inventory.model import Host, Inventory
 from fleetfab.memory import ExportMemory, memory_path
 from fleetfab.problems import InputError, Problem
+from fleetfab.readside.refresh import ReadSideRoles, refresh_read_sides
 from fleetfab.redact import Redactor
 from fleetfab.report.model import HostReport
 
@@ -70,6 +71,7 @@ def refuse_changes_if_read_only(inventory: Inventory) -> None:
 def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, view, roles: dict | None = None) -> RunResult:
     if options.apply:
         refuse_changes_if_read_only(inventory)
+    procedure = roles is not None
     roles = inventory.roles if roles is None else roles
     redactor = Redactor()
     exported = {h.name: exports_of(inventory, h, roles) for h in inventory.hosts.values()}
@@ -103,7 +105,11 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     book.remember_fresh(set(inventory.hosts))
     for run in runs:
         view.finish(run.host.name, run.report)
-    return RunResult([r.report for r in runs], redactor, exports=book, hosts=list(selected))
+    result = RunResult([r.report for r in runs], redactor, exports=book, hosts=list(selected))
+    if options.apply and procedure and not isinstance(roles, ReadSideRoles):
+        # What a procedure changed may change what the ops host reads there (fleetfab.readside.refresh).
+        refresh_read_sides(inventory, result, options)
+    return result
 
 
 def _start(run: HostRun, options: RunOptions, book: ExportBook) -> None:
