@@ -29,14 +29,21 @@ from fleetfab.roles.controller.units import seconds
 FILES = (f"{STATE_DIR}/latest.json", f"{STATE_DIR}/changes.json", SOURCE, f"{NOTIFY_HOME}/{OUTCOME}")
 #: printed between the parts: never in a JSON document
 BETWEEN = "\x1e"
-#: what `systemctl show` prints of the timer and the service
-TIMER_LINE = re.compile(r"(NextElapseUSecRealtime|ActiveState)=(.*)")
+#: what `systemctl show`, busctl, /proc/uptime and date print of the timer, the service and the clocks
+TIMER_LINE = re.compile(r"(NextElapseUSecRealtime|ActiveState|Monotonic|Uptime|Now)=(.*)")
+#: the timer's D-Bus object (its name escaped as systemd escapes it: '-' is _2d, '.' is _2e)
+TIMER_PATH = f"/org/freedesktop/systemd1/unit/{UNIT.replace('-', '_2d')}_2etimer"
+#: systemd's "never"
+NEVER = 2 ** 64 - 1
 
 
 def read_script() -> str:
     parts = [f"cat {q(path)} 2>/dev/null || true" for path in FILES]
     parts.append(f"systemctl show --timestamp=unix -p NextElapseUSecRealtime {UNIT}.timer 2>/dev/null || true; "
-                 f"systemctl show -p ActiveState {UNIT}.service 2>/dev/null || true")
+                 f"systemctl show -p ActiveState {UNIT}.service 2>/dev/null || true; "
+                 f"printf 'Monotonic=%s\\n' \"$(busctl get-property org.freedesktop.systemd1 {TIMER_PATH} "
+                 f"org.freedesktop.systemd1.Timer NextElapseUSecMonotonic 2>/dev/null)\"; "
+                 f"printf 'Uptime=%s\\nNow=%s\\n' \"$(cut -d' ' -f1 /proc/uptime)\" \"$(date +%s)\"")
     return f"; printf '{BETWEEN}'; ".join(parts) + "\n"
 
 
@@ -53,10 +60,20 @@ def parse_json(part: str):
 
 
 def parse_timer(text: str) -> dict:
-    """{"next": unix seconds or None, "running": bool} from `systemctl show` (the host's words: shapes only)."""
+    """{"next": unix seconds or None, "running": bool} (the host's words: shapes only). The timer's
+    elapses are monotonic (OnActiveSec, OnUnitInactiveSec): the next one, in microseconds since boot, is
+    turned into unix time with the host's own uptime and clock."""
     found = dict(m.groups() for m in map(TIMER_LINE.fullmatch, text.strip().splitlines()) if m)
+    times = []
     stamp = re.fullmatch(r"@(\d{1,12})", found.get("NextElapseUSecRealtime", ""))
-    return {"next": int(stamp.group(1)) if stamp else None, "running": found.get("ActiveState") in ("activating", "active")}
+    if stamp:
+        times.append(int(stamp.group(1)))
+    mono = re.fullmatch(r"t (\d{1,20})", found.get("Monotonic", ""))
+    uptime = re.fullmatch(r"\d{1,12}(\.\d{1,6})?", found.get("Uptime", ""))
+    now = re.fullmatch(r"\d{1,12}", found.get("Now", ""))
+    if mono and uptime and now and 0 < int(mono.group(1)) < NEVER:
+        times.append(int(now.group(0)) + round(int(mono.group(1)) / 1e6 - float(uptime.group(0))))
+    return {"next": min(times) if times else None, "running": found.get("ActiveState") in ("activating", "active")}
 
 
 def parse(text: str) -> dict:

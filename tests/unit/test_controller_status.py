@@ -9,8 +9,10 @@ from fleetfab.scheduled.status import revision_line, schedule_lines, status_exit
 
 SOURCE = "a" * 64
 OTHER = "b" * 64
-#: what `systemctl show --timestamp=unix` prints of the timer, then of the service (systemd 252)
-TIMER_SHOWN = "NextElapseUSecRealtime=@1796263137\nActiveState=inactive\n"
+#: what the script prints of a monotonic timer on a lab host (systemd 252): `systemctl show --timestamp=unix`
+#: of the timer and the service, busctl's NextElapseUSecMonotonic, /proc/uptime and date +%s
+TIMER_SHOWN = ("NextElapseUSecRealtime=\nActiveState=inactive\nMonotonic=t 20239288360\n"
+               "Uptime=20228.68\nNow=1796269696\n")
 
 
 def answer(latest="", change="", source="", notification="", timer=TIMER_SHOWN) -> str:
@@ -42,9 +44,17 @@ def test_a_damaged_file_reads_as_missing_not_as_a_crash():
     assert parse(answer('{"exit_co', "{}"))["latest"] is None
 
 
-def test_the_next_check_and_whether_one_runs_are_read_from_systemd():
-    assert parse_timer(TIMER_SHOWN) == {"next": 1796263137, "running": False}
-    assert parse_timer("NextElapseUSecRealtime=\nActiveState=activating\n") == {"next": None, "running": True}
+def test_the_next_check_of_a_monotonic_timer_is_turned_into_the_hosts_unix_time():
+    """20239.29 s since boot, the host up 20228.68 s at 1796269696: the check is due 11 s later."""
+    assert parse_timer(TIMER_SHOWN) == {"next": 1796269707, "running": False}
+
+
+def test_a_realtime_elapse_is_read_as_it_is_and_a_running_check_is_said():
+    assert parse_timer("NextElapseUSecRealtime=@1796263137\nActiveState=activating\n") == {"next": 1796263137, "running": True}
+
+
+def test_a_timer_that_never_elapses_has_no_next_check():
+    assert parse_timer(f"Monotonic=t {2 ** 64 - 1}\nUptime=5.0\nNow=100\n")["next"] is None
 
 
 def test_the_ops_host_checking_against_the_operators_inventory_says_so():
