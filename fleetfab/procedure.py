@@ -28,11 +28,10 @@ from __future__ import annotations
 from invoke import Exit
 
 from fleetfab.cli import exitcodes
-from fleetfab.cli.commands import consoles, explain, load_or_explain, procedure
+from fleetfab.cli.commands import consoles, load_or_explain, procedure
 from fleetfab.cli.executor import selected_hosts
 from fleetfab.report.jsonfile import report_document, write_report
 from fleetfab.role import Idle, Role, procedure_roles
-from fleetfab.runner import ReadOnlyInventory
 
 __all__ = ["Procedure", "Idle", "Role", "procedure_roles"]
 
@@ -51,14 +50,10 @@ class Procedure:
         self.parallel = parallel
         self.out, self.err = consoles(json_path)
         hosts = selection if selection is None or isinstance(selection, str) else selected_hosts(selection)
-        loaded = load_or_explain(self.err, hosts)
+        loaded = load_or_explain(self.err, hosts, changes=True)
         if loaded is None:
             raise Exit(code=exitcodes.FAILED)
         self.inventory, self.selected = loaded
-        if self.inventory.read_only:
-            # a procedure changes hosts; an ops host's copy only checks them
-            explain(self.err, ReadOnlyInventory.of(self.inventory))
-            raise Exit(code=exitcodes.FAILED)
         #: 0 while every step succeeded, else the first failing step's code
         self.code = exitcodes.OK
         self.reports: list = []

@@ -17,7 +17,7 @@ from fleetfab.report.model import totals
 from fleetfab.report.render import (changes_table, print_blocked, print_diffs, print_errors, print_remembered, shown,
                                     summary_table)
 from fleetfab.report.views import make_view
-from fleetfab.runner import ReadOnlyInventory, RunOptions, run_fleet
+from fleetfab.runner import RunOptions, refuse_changes_if_read_only, run_fleet
 
 
 #: logs and cron mail are read later, in a wider window than a default terminal
@@ -33,11 +33,18 @@ def consoles(json_path=None) -> tuple[Console, Console]:
     return out, err
 
 
-def load_or_explain(err: Console, hosts: str | None = None) -> tuple[Inventory, list] | None:
-    """The inventory and the selected hosts, or None after printing every problem."""
+def load_or_explain(err: Console, hosts: str | None = None, changes: bool = False) -> tuple[Inventory, list] | None:
+    """The inventory and the selected hosts, or None after printing every problem.
+
+    `changes`: the task would change hosts, which an ops host's read-only
+    copy of the inventory never may (it only checks them).
+    """
     try:
         inventory = load_inventory()
-        return inventory, inventory.select(hosts)
+        selected = inventory.select(hosts)
+        if changes:
+            refuse_changes_if_read_only(inventory)
+        return inventory, selected
     except InputError as exc:
         explain(err, exc)
         return None
@@ -59,13 +66,10 @@ def run_selected(hosts: str | None, purpose: str, apply: bool, parallel: int | N
                  json_path: str | None = None):
     """Load, select and run with a live view: (out, err, result), or None once bad input is explained."""
     out, err = consoles(json_path)
-    loaded = load_or_explain(err, hosts)
+    loaded = load_or_explain(err, hosts, changes=apply)
     if loaded is None:
         return None
     inventory, selected = loaded
-    if apply and inventory.read_only:
-        explain(err, ReadOnlyInventory.of(inventory))
-        return None
     options = RunOptions(apply=apply, purpose=purpose, parallel=parallelism(inventory, parallel), force=force)
     with stop_on_interrupt(options.stop), make_view([h.name for h in selected], out) as view:
         result = run_fleet(inventory, selected, options, view)

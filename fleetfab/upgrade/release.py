@@ -36,10 +36,9 @@ import contextlib
 from dataclasses import dataclass
 
 from fleetfab.cli import exitcodes
-from fleetfab.cli.commands import consoles, explain, load_or_explain
+from fleetfab.cli.commands import consoles, load_or_explain
 from fleetfab.health import UNHEALTHY, HealthCheck
 from fleetfab.release import SUPPORTED
-from fleetfab.runner import ReadOnlyInventory
 from fleetfab.upgrade.precautions import (DpkgAudited, NoForeignPolicy, NoHeldPackages, ReleasePreview,
                                           preview_files)
 from fleetfab.upgrade.procedure import SETTLE, Procedure, Stopped
@@ -105,13 +104,10 @@ def release_upgrade(hosts: str | None, to: str, dry: bool = False, reboot_timeou
     if not hosts:
         err.print("release-upgrade needs -H: the hosts to upgrade, one at a time", style="bold red")
         return exitcodes.FAILED
-    loaded = load_or_explain(err, hosts)
+    loaded = load_or_explain(err, hosts, changes=not dry)
     if loaded is None:
         return exitcodes.FAILED
     inventory, selected = loaded
-    if not dry and inventory.read_only:
-        explain(err, ReadOnlyInventory.of(inventory))
-        return exitcodes.FAILED
     why = refusal(inventory, selected, to, guests_down)
     if why:
         err.print(f"release-upgrade refused: {why}; nothing was contacted", style="bold red", markup=False)

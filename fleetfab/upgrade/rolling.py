@@ -23,8 +23,7 @@ host, from package lists fetched into a folder of its own.
 from __future__ import annotations
 
 from fleetfab.cli import exitcodes
-from fleetfab.cli.commands import consoles, explain, load_or_explain
-from fleetfab.runner import ReadOnlyInventory
+from fleetfab.cli.commands import consoles, load_or_explain
 from fleetfab.upgrade.batches import alone_in_role, limits_of, plan_batches
 from fleetfab.upgrade.procedure import SETTLE, Procedure, Stopped
 from fleetfab.upgrade.reboot import NotBack, wait_until_back
@@ -101,13 +100,10 @@ def upgrade_batch(proc: Procedure, names: list[str], reboot_timeout: float, gues
 def upgrade(hosts: str | None, dry: bool = False, batch: int = 1, reboot_timeout: float = REBOOT_TIMEOUT,
             guests_down: bool = False, parallel: int | None = None) -> int:
     out, err = consoles()
-    loaded = load_or_explain(err, hosts)
+    loaded = load_or_explain(err, hosts, changes=not dry)
     if loaded is None:
         return exitcodes.FAILED
     inventory, selected = loaded
-    if not dry and inventory.read_only:
-        explain(err, ReadOnlyInventory.of(inventory))
-        return exitcodes.FAILED
     if batch < 1:
         err.print("--batch must be at least 1", style="bold red")
         return exitcodes.FAILED
