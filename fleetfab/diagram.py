@@ -20,19 +20,24 @@ drift report, when one is given), so it is tested without a host or Graphviz:
   it transfers; an edge host has an arrow to each backend of its sites;
 - with a drift report, each host is filled by its status there.
 
-`write_diagram` renders the text with Graphviz's `dot` when it is installed
-and an SVG or PNG is asked for, and writes the DOT source otherwise.
+The DOT source is written by the graphviz package (`fleet_graph` builds a
+`graphviz.Digraph`; `fleet_dot` is its source), which quotes every name and
+value. `write_diagram` renders the text with Graphviz's `dot` when it is
+installed and an SVG or PNG is asked for, and writes the DOT source otherwise.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import json
-import sys
+import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+import graphviz
 
 DEFAULT_OUTPUT = "fleet.dot"
 RENDERED = {".svg": "svg", ".png": "png"}
@@ -64,24 +69,6 @@ MESH_COLOUR = "steelblue"
 DNS_COLOUR = "darkorange3"
 BACKEND_COLOUR = "purple3"
 ROLES_PER_LINE = 28  # characters, before the roles line wraps
-
-
-# -- quoting ------------------------------------------------------------------
-
-def quote(text) -> str:
-    """A DOT double-quoted string: backslashes and quotes escaped, newlines as \\n.
-
-    Graphviz reads labels as escString, where a backslash starts an escape
-    (\\n, \\l, \\N ...): doubling every backslash keeps the text literal.
-    """
-    text = str(text).replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n") + '"'
-
-
-def attributes(attrs: dict) -> str:
-    if not attrs:
-        return ""
-    return " [" + ", ".join(f"{key}={quote(value)}" for key, value in attrs.items()) + "]"
 
 
 # -- drift ----------------------------------------------------------------------
@@ -316,6 +303,17 @@ def backend_links(inventory) -> list[BackendLink]:
 
 # -- the DOT text --------------------------------------------------------------------------
 
+def literal(value) -> str:
+    """Label or tooltip text shown as written.
+
+    Graphviz reads these as escString, where a backslash starts an escape
+    (\\n, \\l, \\N ...) and `<...>` is an HTML label: graphviz.escape keeps
+    both literal. Each line break is written as escString's \\n, so every
+    statement of the source stays on one line.
+    """
+    return graphviz.nohtml("\\n".join(graphviz.escape(line) for line in re.split(r"\r\n?|\n", str(value))))
+
+
 def host_style(host) -> dict:
     for role, style in ROLE_STYLES.items():
         if role in host.roles:
@@ -354,58 +352,43 @@ def host_label(inventory, host, drift: HostDrift | None = None, with_drift: bool
 
 
 def host_attributes(inventory, host, drift: dict[str, HostDrift] | None) -> dict:
-    attrs = {"label": host_label(inventory, host, (drift or {}).get(host.name), drift is not None)}
+    attrs = {"label": literal(host_label(inventory, host, (drift or {}).get(host.name), drift is not None))}
     attrs.update(host_style(host))
     state = None
     if drift is not None:
         state = drift[host.name].state if host.name in drift else "absent"
     attrs["fillcolor"] = DRIFT_COLOURS[state] if state else NO_DRIFT_FILL
     attrs["style"] = "filled,rounded" if attrs["shape"] == "box" else "filled"
-    attrs["tooltip"] = f"{host.name} ({host.user}@{host.address}:{host.port})"
+    attrs["tooltip"] = literal(f"{host.name} ({host.user}@{host.address}:{host.port})")
     return attrs
 
 
-def host_id(name: str) -> str:
-    return quote(name)
-
-
 def group_cluster_id(group: str) -> str:
-    return quote(f"cluster_group_{group}")
+    return f"cluster_group_{group}"
 
 
 def vm_cluster_id(host: str) -> str:
-    return quote(f"cluster_vm_{host}")
+    return f"cluster_vm_{host}"
 
+
+# graphviz's Digraph.edge reads a colon in a node name as the start of a port
+# (NAME:PORT:COMPASS), so the hub and outside-backend names, which hold IPv6
+# networks and host:port, carry a space for each colon (none of them has one).
 
 def mesh_id(network: str) -> str:
-    return quote(f"mesh {network}")
+    return f"mesh {network}".replace(":", " ")
 
 
 def external_id(target: str) -> str:
-    return quote(f"backend {target}")
-
-
-class _Writer:
-    def __init__(self):
-        self.lines: list[str] = []
-        self.depth = 0
-
-    def line(self, text: str) -> None:
-        self.lines.append("  " * self.depth + text)
-
-    def open(self, head: str) -> None:
-        self.line(head + " {")
-        self.depth += 1
-
-    def close(self) -> None:
-        self.depth -= 1
-        self.line("}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
+    return f"backend {target}".replace(":", " ")
 
 
 def fleet_dot(inventory, drift_report: dict | None = None, title: str | None = None) -> str:
+    """The whole fleet as Graphviz DOT source."""
+    return fleet_graph(inventory, drift_report, title).source
+
+
+def fleet_graph(inventory, drift_report: dict | None = None, title: str | None = None) -> graphviz.Digraph:
     """The whole fleet as a Graphviz digraph (the mesh's edges carry no direction)."""
     drift = drift_states(drift_report) if drift_report is not None else None
     hosts = inventory.hosts
@@ -418,105 +401,90 @@ def fleet_dot(inventory, drift_report: dict | None = None, title: str | None = N
     needed = {g for group in placed if group is not None for g in cluster_chain(inventory, group)}
     parent = cluster_parent(inventory)
 
-    out = _Writer()
-    out.open("digraph fleet")
     caption = title or f"fleet: {Path(str(inventory.path)).name}"
     if drift_report is not None:
         caption += "\ncoloured by the drift report" + (f" of {drift_report['finished']}" if drift_report.get("finished") else "")
-    out.line("graph" + attributes({"label": caption, "labelloc": "t", "fontname": "Helvetica", "fontsize": "16",
-                                   "compound": "true", "newrank": "true", "nodesep": "0.4", "ranksep": "0.7"}))
-    out.line("node" + attributes({"fontname": "Helvetica", "fontsize": "11", "margin": "0.15,0.08"}))
-    out.line("edge" + attributes({"fontname": "Helvetica", "fontsize": "10"}))
+    graph = graphviz.Digraph(
+        "fleet",
+        graph_attr={"label": literal(caption), "labelloc": "t", "fontname": "Helvetica", "fontsize": "16",
+                    "compound": "true", "newrank": "true", "nodesep": "0.4", "ranksep": "0.7"},
+        node_attr={"fontname": "Helvetica", "fontsize": "11", "margin": "0.15,0.08"},
+        edge_attr={"fontname": "Helvetica", "fontsize": "10"})
 
-    def emit_host(name: str) -> None:
-        if name in guests:
-            out.open("subgraph " + vm_cluster_id(name))
-            out.line("graph" + attributes({"label": f"VM host {name}", "style": "dashed", "color": "gray40"}))
-        out.line(host_id(name) + attributes(host_attributes(inventory, hosts[name], drift)))
-        for guest in guests.get(name, ()):
-            emit_host(guest)
-        if name in guests:
-            out.close()
+    def add_host(into: graphviz.Digraph, name: str) -> None:
+        if name not in guests:
+            into.node(name, **host_attributes(inventory, hosts[name], drift))
+            return
+        with into.subgraph(name=vm_cluster_id(name), graph_attr={
+                "label": literal(f"VM host {name}"), "style": "dashed", "color": "gray40"}) as box:
+            box.node(name, **host_attributes(inventory, hosts[name], drift))
+            for guest in guests[name]:
+                add_host(box, guest)
 
-    def emit_group(group: str) -> None:
-        out.open("subgraph " + group_cluster_id(group))
-        out.line("graph" + attributes({"label": group, "style": "rounded", "color": "gray50", "labeljust": "l"}))
-        for child in inventory.groups:
-            if child in needed and parent.get(child) == group:
-                emit_group(child)
-        for name in placed.get(group, ()):
-            emit_host(name)
-        out.close()
+    def add_group(into: graphviz.Digraph, group: str) -> None:
+        with into.subgraph(name=group_cluster_id(group), graph_attr={
+                "label": literal(group), "style": "rounded", "color": "gray50", "labeljust": "l"}) as box:
+            for child in inventory.groups:
+                if child in needed and parent.get(child) == group:
+                    add_group(box, child)
+            for name in placed.get(group, ()):
+                add_host(box, name)
 
     for group in inventory.groups:
         if group in needed and parent.get(group) is None:
-            emit_group(group)
+            add_group(graph, group)
     for name in placed.get(None, ()):
-        emit_host(name)
+        add_host(graph, name)
 
     links = mesh_links(inventory)
     for network in dict.fromkeys(link.network for link in links):
-        out.line(mesh_id(network) + attributes({"label": f"WireGuard mesh\n{network}", "shape": "ellipse",
-                                                "style": "dashed", "color": MESH_COLOUR, "fontcolor": MESH_COLOUR}))
+        graph.node(mesh_id(network), literal(f"WireGuard mesh\n{network}"), shape="ellipse", style="dashed",
+                   color=MESH_COLOUR, fontcolor=MESH_COLOUR)
     for link in links:
-        attrs = {"dir": "none", "color": MESH_COLOUR, "tooltip": f"{link.host} on the mesh: {link.address}"}
-        if link.behind_nat:
-            attrs["style"] = "dashed"
-        out.line(f"{mesh_id(link.network)} -> {host_id(link.host)}" + attributes(attrs))
+        graph.edge(mesh_id(link.network), link.host, dir="none", color=MESH_COLOUR,
+                   tooltip=literal(f"{link.host} on the mesh: {link.address}"),
+                   style="dashed" if link.behind_nat else None)
 
     for vm_host, guest in guests_apart(inventory):
-        out.line(f"{host_id(vm_host)} -> {host_id(guest)}" + attributes({
-            "label": "VM guest", "style": "dashed", "color": "gray40", "fontcolor": "gray40"}))
+        graph.edge(vm_host, guest, literal("VM guest"), style="dashed", color="gray40", fontcolor="gray40")
 
     for (primary, secondary), zones in zone_transfers(inventory).items():
-        out.line(f"{host_id(primary)} -> {host_id(secondary)}" + attributes({
-            "label": "zone transfer\n" + "\n".join(zones), "color": DNS_COLOUR, "fontcolor": DNS_COLOUR,
-            "penwidth": "2"}))
+        graph.edge(primary, secondary, literal("zone transfer\n" + "\n".join(zones)), color=DNS_COLOUR,
+                   fontcolor=DNS_COLOUR, penwidth="2")
 
     backends = backend_links(inventory)
     for target in dict.fromkeys(link.target for link in backends if link.host is None):
-        out.line(external_id(target) + attributes({"label": target, "shape": "box", "style": "dashed",
-                                                   "color": BACKEND_COLOUR}))
+        graph.node(external_id(target), literal(target), shape="box", style="dashed", color=BACKEND_COLOUR)
     for link in backends:
-        head = host_id(link.host) if link.host else external_id(link.target)
         port = link.target.rpartition(":")[2]
         label = ", ".join(link.sites) + (f" :{port}" if link.host else "")
-        out.line(f"{host_id(link.edge)} -> {head}" + attributes({
-            "label": label, "color": BACKEND_COLOUR, "fontcolor": BACKEND_COLOUR}))
+        graph.edge(link.edge, link.host or external_id(link.target), literal(label), color=BACKEND_COLOUR,
+                   fontcolor=BACKEND_COLOUR)
 
-    _legend(out, inventory, drift is not None)
-    out.close()
-    return out.text()
+    _legend(graph, inventory, drift is not None)
+    return graph
 
 
-def _legend(out: _Writer, inventory, with_drift: bool) -> None:
+def _legend(graph: graphviz.Digraph, inventory, with_drift: bool) -> None:
     shown = [role for role in ROLE_STYLES if inventory.with_role(role)]
     if not shown and not with_drift:
         return
-    out.open("subgraph " + quote("cluster_legend"))
-    out.line("graph" + attributes({"label": "legend", "style": "dotted", "color": "gray60", "labeljust": "l",
-                                   "rank": "same"}))
+    entries = []
     names = {"edge": "edge host", "mail": "mail host", "bind9": "name server"}
-    previous = None
     for role in shown:
-        node = quote(f"legend {role}")
-        out.line(node + attributes({"label": names[role], **ROLE_STYLES[role], "style": "filled",
-                                    "fillcolor": NO_DRIFT_FILL, "fontsize": "9"}))
-        previous = _legend_chain(out, previous, node)
+        entries.append((f"legend {role}", {"label": literal(names[role]), **ROLE_STYLES[role], "style": "filled",
+                                           "fillcolor": NO_DRIFT_FILL, "fontsize": "9"}))
     if with_drift:
         for state, colour in DRIFT_COLOURS.items():
-            node = quote(f"legend {state}")
-            out.line(node + attributes({"label": DRIFT_LEGEND[state], "shape": "box", "style": "filled,rounded",
-                                        "fillcolor": colour, "fontsize": "9"}))
-            previous = _legend_chain(out, previous, node)
-    out.close()
-
-
-def _legend_chain(out: _Writer, previous: str | None, node: str) -> str:
-    """Invisible edges keep the legend's entries in one row, in order."""
-    if previous is not None:
-        out.line(f"{previous} -> {node}" + attributes({"style": "invis"}))
-    return node
+            entries.append((f"legend {state}", {"label": literal(DRIFT_LEGEND[state]), "shape": "box",
+                                                "style": "filled,rounded", "fillcolor": colour, "fontsize": "9"}))
+    with graph.subgraph(name="cluster_legend", graph_attr={
+            "label": literal("legend"), "style": "dotted", "color": "gray60", "labeljust": "l", "rank": "same"}) as box:
+        for node, attrs in entries:
+            box.node(node, **attrs)
+        # invisible edges keep the legend's entries in one row, in order
+        for (previous, _), (node, _) in zip(entries, entries[1:]):
+            box.edge(previous, node, style="invis")
 
 
 # -- writing it ------------------------------------------------------------------------------------
