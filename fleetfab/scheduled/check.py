@@ -70,9 +70,20 @@ def subprocess_drift(timeout: float | None = None):
     return lambda json_path, hosts=None: run_child(Path(json_path), timeout, hosts=hosts)
 
 
+def interruptible() -> None:
+    """Take SIGINT as KeyboardInterrupt even when started with it ignored.
+
+    A program started in the background by a shell without job control
+    inherits SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    the time limit's interrupt would go unheard and the report unwritten.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def main(argv: list[str]) -> int:
     from fleetfab.cli import commands
 
+    interruptible()
     return commands.drift(argv[1] if len(argv) > 1 else None, json_path=argv[0])
 
 

@@ -1,10 +1,11 @@
 """The drift child's time limit: interrupted first, so drift can still write its report; killed only if it must be."""
 
+import signal
 import sys
 
 import pytest
 
-from fleetfab.scheduled.check import DidNotFinish, child_command, exit_status, run_child
+from fleetfab.scheduled.check import DidNotFinish, child_command, exit_status, interruptible, run_child
 
 
 #: long enough for a loaded machine's Python to start and reach the child's
@@ -25,7 +26,8 @@ def test_the_childs_exit_code_is_returned(tmp_path):
 
 
 def test_a_child_past_its_time_limit_is_interrupted_and_may_still_finish(tmp_path):
-    code = "import sys, time\ntry:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    sys.exit(130)"
+    code = ("import sys, time\nfrom fleetfab.scheduled.check import interruptible\ninterruptible()\n"
+            "try:\n    time.sleep(30)\nexcept KeyboardInterrupt:\n    sys.exit(130)")
     assert run_child(tmp_path / "d.json", timeout=LIMIT, command=python(code)) == 130
 
 
@@ -37,3 +39,12 @@ def test_a_child_that_ignores_the_interrupt_is_killed(tmp_path):
 
 def test_a_child_ended_by_a_signal_reports_as_a_shell_would():
     assert exit_status(-2) == 130
+
+
+def test_the_drift_child_hears_the_interrupt_even_when_started_with_it_ignored():
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        interruptible()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
