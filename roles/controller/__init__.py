@@ -66,7 +66,7 @@ class Controller(Role):
         from it (fleetfab.readside), asked of this role so that the engine imports none."""
         from fleetfab.roles.controller.copy import ops_inventory
 
-        return ops_inventory(inventory, applies=False)
+        return ops_inventory(inventory)
 
     def after_bootstrap(self, inventory, hosts):
         """A bootstrap that left the ops host out brings its copy of the inventory up to date."""

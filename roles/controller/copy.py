@@ -30,14 +30,14 @@ def copy_resources(ctx, notify: str) -> list:
     from fleetfab.resources import File
 
     return [
-        File(INVENTORY, ops_inventory(ctx.inventory, ctx.settings["applies"]), group=ACCOUNT, mode="0640", notify=notify,
+        File(INVENTORY, ops_inventory(ctx.inventory), group=ACCOUNT, mode="0640", notify=notify,
              validate=f"{VENV}/bin/python -c 'import sys; from fleetfab.inventory import load_inventory; load_inventory(sys.argv[1])' %s"),
         File(KNOWN_HOSTS, ops_known_hosts(ctx.inventory), group=ACCOUNT, mode="0640", notify=notify),
         File(SOURCE, ops_source(ctx.inventory), group=ACCOUNT, mode="0640", notify=notify),
     ]
 
 
-def ops_document(document: dict, applies: bool) -> dict:
+def ops_document(document: dict) -> dict:
     doc = copy.deepcopy(document)
     ssh = {k: v for k, v in (doc.get("ssh") or {}).items() if k in KEPT_SSH}
     doc["ssh"] = {"user": ACCOUNT, **ssh, "identity": KEY, "known_hosts": KNOWN_HOSTS, "trust_on_first_use": False}
@@ -46,16 +46,17 @@ def ops_document(document: dict, applies: bool) -> dict:
             host.pop("user", None)
     run = dict(doc.get("run") or {})
     run.pop("read_only", None)
+    # read-only: the ops key can only read anyway (roles/controller/keyline.py);
+    # the copy also says so, so a change is refused before any host is contacted
     run["ops_copy"] = True
-    if not applies:
-        run["read_only"] = True
+    run["read_only"] = True
     doc["run"] = run
     return doc
 
 
-def ops_inventory(inventory, applies: bool) -> str:
+def ops_inventory(inventory) -> str:
     document = yaml.safe_load(inventory.path.read_text())
-    doc = ops_document(document, applies)
+    doc = ops_document(document)
     if inventory.roles_path:
         # the operator's roles travel with fleetfab (roles/controller/software.py)
         doc["roles_path"] = installed_roles_path(VENV, len(inventory.roles_path))

@@ -43,7 +43,6 @@ SETTINGS = Record({
                                "the ops host's SSH key), after a check whose result differs from the run before; "
                                "the change is on its standard input as JSON"),
     "textfile_dir": Field(AbsolutePath(), doc="node_exporter's textfile collector folder"),
-    "applies": Field(Bool(), doc="the ops host's copy of the inventory may apply (default: it only checks)"),
 })
 
 DEFAULTS = {
@@ -51,5 +50,4 @@ DEFAULTS = {
     "time_limit": "10min",
     "keep": 96,
     "textfile_dir": "/var/lib/prometheus/node-exporter",
-    "applies": False,
 }

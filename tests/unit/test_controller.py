@@ -37,43 +37,42 @@ def ops_resources(inventory):
 
 
 def test_the_copy_logs_in_as_the_drift_account_with_the_ops_hosts_own_key(fleet):
-    ssh = yaml.safe_load(ops_inventory(fleet, applies=False))["ssh"]
+    ssh = yaml.safe_load(ops_inventory(fleet))["ssh"]
     assert ssh == {"user": ACCOUNT, "identity": KEY, "known_hosts": KNOWN_HOSTS, "trust_on_first_use": False}
 
 
 def test_the_copy_never_trusts_on_first_use_even_when_the_operators_inventory_does(fleet):
-    assert yaml.safe_load(ops_inventory(fleet, applies=False))["ssh"]["trust_on_first_use"] is False
+    assert yaml.safe_load(ops_inventory(fleet))["ssh"]["trust_on_first_use"] is False
 
 
 def test_a_hosts_own_login_user_is_replaced_by_the_drift_account(fleet):
-    assert "user" not in yaml.safe_load(ops_inventory(fleet, applies=False))["hosts"]["web1"]
+    assert "user" not in yaml.safe_load(ops_inventory(fleet))["hosts"]["web1"]
 
 
-def test_the_copy_is_read_only_unless_the_inventory_lets_the_ops_host_apply(fleet):
-    assert yaml.safe_load(ops_inventory(fleet, applies=False))["run"] == {"parallel": 4, "ops_copy": True, "read_only": True}
-    assert "read_only" not in yaml.safe_load(ops_inventory(fleet, applies=True))["run"]
+def test_the_copy_is_read_only(fleet):
+    assert yaml.safe_load(ops_inventory(fleet))["run"] == {"parallel": 4, "ops_copy": True, "read_only": True}
 
 
 def test_the_copy_keeps_everything_but_how_to_log_in(fleet):
     original = yaml.safe_load(fleet.path.read_text())
-    copy = yaml.safe_load(ops_inventory(fleet, applies=False))
+    copy = yaml.safe_load(ops_inventory(fleet))
     assert copy["groups"] == original["groups"]
     assert copy["hosts"]["web2"] == original["hosts"]["web2"]
 
 
 def test_the_copy_made_again_from_itself_is_the_same_so_the_ops_host_sees_no_drift_in_it(fleet, tmp_path):
-    first = ops_inventory(fleet, applies=False)
+    first = ops_inventory(fleet)
     copied = tmp_path / "copy" / "fleet.yml"
     copied.parent.mkdir()
     copied.write_text(first)
     (copied.parent / "known_hosts").write_text("")
     again = load_inventory(copied)
-    assert ops_inventory(again, applies=False) == first
+    assert ops_inventory(again) == first
 
 
 def test_the_copy_is_a_valid_inventory(fleet, tmp_path):
     copied = tmp_path / "fleet.yml"
-    copied.write_text(ops_inventory(fleet, applies=False))
+    copied.write_text(ops_inventory(fleet))
     loaded = load_inventory(copied)
     assert set(loaded.hosts) == {"ops1", "web1", "web2"}
     assert loaded.read_only > 0
@@ -85,7 +84,7 @@ def test_only_the_fleets_verified_host_keys_go_to_the_ops_host(fleet):
 
 
 def test_a_document_without_ssh_or_run_sections_gets_both():
-    doc = ops_document({"hosts": {"a": {"address": "198.18.0.5"}}}, applies=False)
+    doc = ops_document({"hosts": {"a": {"address": "198.18.0.5"}}})
     assert doc["ssh"]["user"] == ACCOUNT and doc["run"] == {"ops_copy": True, "read_only": True}
 
 
@@ -201,7 +200,7 @@ def test_a_guests_seed_is_not_compared_from_the_ops_hosts_copy(write_inventory, 
     operator = load_inventory(write_fleet(write_inventory))
     copied = tmp_path / "ops" / "fleet.yml"
     copied.parent.mkdir()
-    copied.write_text(ops_inventory(operator, applies=False))
+    copied.write_text(ops_inventory(operator))
     ops = load_inventory(copied)
     seed = by_key(VmHost().resources(RoleContext(ops, ops.hosts["hv1"], "vmhost")))["seed /var/lib/libvirt/images/fleetfab/seed/g1.iso"]
     assert ops.ops_copy and seed.compare("@absent") is None and seed.probe() == "true"
@@ -223,7 +222,7 @@ def test_the_source_made_again_on_the_ops_host_is_the_one_already_there(fleet, t
 
     copied = tmp_path / "copy" / "fleet.yml"
     copied.parent.mkdir()
-    copied.write_text(ops_inventory(fleet, applies=False))
+    copied.write_text(ops_inventory(fleet))
     (copied.parent / "known_hosts").write_text("")
     (copied.parent / "source.json").write_text(ops_source(fleet))
     assert ops_source(load_inventory(copied)) == ops_source(fleet)
@@ -306,11 +305,11 @@ def test_a_bootstrap_of_the_ops_host_itself_needs_no_second_step(fleet):
     assert Controller().after_bootstrap(fleet, [fleet.hosts["web1"], fleet.hosts["ops1"]]) is None
 
 
-def test_the_ops_hosts_own_applying_copy_never_refreshes_itself(fleet, tmp_path):
+def test_the_ops_hosts_own_copy_never_refreshes_itself(fleet, tmp_path):
     from fleetfab.roles.controller import Controller
 
     copied = tmp_path / "fleet.yml"
-    copied.write_text(ops_inventory(fleet, applies=True))
+    copied.write_text(ops_inventory(fleet))
     (tmp_path / "known_hosts").write_text("")
     ops = load_inventory(copied)
     assert Controller().after_bootstrap(ops, [ops.hosts["web1"]]) is None

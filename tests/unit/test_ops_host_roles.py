@@ -92,21 +92,21 @@ def test_the_install_moves_the_operators_roles_into_the_new_virtualenv(monkeypat
 
 
 def test_the_ops_hosts_copy_names_the_virtualenvs_role_folders(tmp_path):
-    copy = yaml.safe_load(ops_inventory(operator_fleet(tmp_path), applies=False))
+    copy = yaml.safe_load(ops_inventory(operator_fleet(tmp_path)))
     assert copy["roles_path"] == ["/opt/fleetfab/venv/operator-roles/0"]
 
 
 def test_an_inventory_without_roles_path_gets_a_copy_without_one(write_inventory):
     path = write_inventory(OPS_FLEET)
     (path.parent / "known_hosts").write_text(KNOWN_HOSTS_TEXT)
-    assert "roles_path" not in yaml.safe_load(ops_inventory(load_inventory(path), applies=False))
+    assert "roles_path" not in yaml.safe_load(ops_inventory(load_inventory(path)))
 
 
 def test_the_roles_as_unpacked_in_a_virtualenv_are_the_ones_the_copy_loads(tmp_path):
     inventory = operator_fleet(tmp_path)
     venv = tmp_path / "ops" / "venv"
     add_role_folders(venv, inventory.roles_path)  # as the archive holds them, moved into the virtualenv
-    copy = yaml.safe_load(ops_inventory(inventory, applies=False))
+    copy = yaml.safe_load(ops_inventory(inventory))
     copy["roles_path"] = installed_roles_path(str(venv), len(inventory.roles_path))
     path = write(tmp_path / "ops" / "inventory" / "hosts.yml", yaml.safe_dump(copy))
     (path.parent / "known_hosts").write_text("")
@@ -117,11 +117,11 @@ def test_the_roles_as_unpacked_in_a_virtualenv_are_the_ones_the_copy_loads(tmp_p
 
 def test_the_copy_made_again_from_itself_keeps_its_roles_path(tmp_path):
     inventory = operator_fleet(tmp_path)
-    first = ops_inventory(inventory, applies=False)
+    first = ops_inventory(inventory)
     path = write(tmp_path / "ops" / "hosts.yml", first)
     (path.parent / "known_hosts").write_text("")
     again = load_inventory(path, roles=inventory.found)
-    assert ops_inventory(again, applies=False) == first
+    assert ops_inventory(again) == first
 
 
 def test_installed_roles_inside_fleetfabs_package_are_named_as_in_a_checkout(tmp_path):

@@ -210,7 +210,7 @@ def test_an_ops_hosts_copy_keeps_the_operators_key_it_was_told(fleet, login_key,
 
     copied = tmp_path / "copy" / "fleet.yml"
     copied.parent.mkdir()
-    copied.write_text(ops_inventory(fleet, applies=False))
+    copied.write_text(ops_inventory(fleet))
     copy = load_inventory(copied)
     assert desired(copy, "web1")[f"file {ROOT_KEYS}"].content == desired(fleet, "web1")[f"file {ROOT_KEYS}"].content
     assert "login_key" not in (yaml.safe_load(copied.read_text())["hosts"]["db1"]["vars"]["base"])
