@@ -130,6 +130,13 @@ def test_a_recursive_query_outside_the_zones_is_refused(spec):
     assert not response.answer
 
 
+def test_the_server_validates_nothing_so_it_never_queries_the_root_for_its_trust_anchor(host):
+    """An authoritative-only server with validation on keeps the root's key fresh by asking the
+    root servers: traffic out of the lab. named's own reading of its configuration says it is off."""
+    effective = host.check_output("named-checkconf -p /etc/bind/named.conf")
+    assert re.search(r"^\s*dnssec-validation no;", effective, re.MULTILINE), effective[:400]
+
+
 def test_a_zone_transfer_without_the_key_is_refused(spec, inventory):
     for zone in zones_of(inventory, spec):
         with pytest.raises(dns.xfr.TransferError) as refused:
