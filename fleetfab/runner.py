@@ -41,6 +41,9 @@ class RunOptions:
     force: bool = False
     #: set to stop the run at the next safe point (the operator's Ctrl-C)
     stop: threading.Event = field(default_factory=threading.Event)
+    #: a procedure's run brings the read-outs of the hosts it changed up to
+    #: date (fleetfab.readside.refresh), unless a later step converges them
+    refresh_read_side: bool = True
 
 
 @dataclass
@@ -106,7 +109,7 @@ def run_fleet(inventory: Inventory, selected: list[Host], options: RunOptions, v
     for run in runs:
         view.finish(run.host.name, run.report)
     result = RunResult([r.report for r in runs], redactor, exports=book, hosts=list(selected))
-    if options.apply and procedure and not isinstance(roles, ReadSideRoles):
+    if options.apply and procedure and options.refresh_read_side and not isinstance(roles, ReadSideRoles):
         # What a procedure changed may change what the ops host reads there (fleetfab.readside.refresh).
         refresh_read_sides(inventory, result, options)
     return result

@@ -41,9 +41,12 @@ class ReadOutsOnly:
         return None
 
 
-def changed_hosts(result) -> list:
+def changed_hosts(inventory, result) -> list:
+    """The inventory's own hosts the procedure changed: its steps may run on
+    copies of them carrying only the step's role (fleetfab.upgrade.procedure),
+    while their read-outs are their real roles'."""
     names = {report.host for report in result.reports if any(c.status == APPLIED for c in report.changes)}
-    return [host for host in result.hosts if host.name in names]
+    return [inventory.hosts[host.name] for host in result.hosts if host.name in names]
 
 
 def refresh_read_sides(inventory, result, options) -> None:
@@ -51,7 +54,7 @@ def refresh_read_sides(inventory, result, options) -> None:
     from fleetfab.readside.readouts import OPS_ROLE
     from fleetfab.runner import RunOptions, _Quiet, run_fleet
 
-    hosts = changed_hosts(result)
+    hosts = changed_hosts(inventory, result)
     if not hosts or not inventory.with_role(OPS_ROLE):
         return
     roles = ReadSideRoles({name: ReadOutsOnly(role) for name, role in inventory.roles.items()})

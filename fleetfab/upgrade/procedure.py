@@ -117,7 +117,9 @@ class Procedure:
     # -- runs ------------------------------------------------------------------------
 
     def run(self, label: str, hosts: list, roles: dict, apply: bool):
-        options = RunOptions(apply=apply, purpose=self.purpose, parallel=self.parallel)
+        # no read-side refresh after each step: a host the upgrade changed ends
+        # with a converge of every role, its read-outs included
+        options = RunOptions(apply=apply, purpose=self.purpose, parallel=self.parallel, refresh_read_side=False)
         return run_fleet(self.inventory, hosts, options, StepView(self.view, label), roles=roles)
 
     def read(self, label: str, by_host: dict[str, list], apply: bool = False):

@@ -46,4 +46,15 @@ def test_only_hosts_with_an_applied_change_are_refreshed():
     report = lambda name, *statuses: SimpleNamespace(host=name, changes=[SimpleNamespace(status=s) for s in statuses])
     hosts = [SimpleNamespace(name=n) for n in ("mail1", "mail2", "ns1")]
     result = SimpleNamespace(reports=[report("mail1", APPLIED), report("mail2", PLANNED), report("ns1")], hosts=hosts)
-    assert [h.name for h in changed_hosts(result)] == ["mail1"]
+    inventory = SimpleNamespace(hosts={h.name: h for h in hosts})
+    assert [h.name for h in changed_hosts(inventory, result)] == ["mail1"]
+
+
+def test_a_step_run_on_a_copy_of_a_host_refreshes_the_host_with_its_own_roles():
+    """An upgrade's step runs on a copy carrying only its own role ('upgrade'), which no role set
+    of the inventory names: the refresh converges the inventory's host, with its real roles."""
+    real = SimpleNamespace(name="mail2", roles=("base", "mail"))
+    step_copy = SimpleNamespace(name="mail2", roles=("upgrade",))
+    result = SimpleNamespace(reports=[SimpleNamespace(host="mail2", changes=[SimpleNamespace(status=APPLIED)])],
+                             hosts=[step_copy])
+    assert changed_hosts(SimpleNamespace(hosts={"mail2": real}), result) == [real]

@@ -103,3 +103,17 @@ def test_a_host_that_does_not_come_back_in_time_stops_the_upgrade_saying_so(monk
 def test_a_boot_marker_must_be_a_boot_id_and_a_start_time():
     assert reboot.marker_of("0b6c3c0e-8d1c-4a59-9d4e-5a0f4f1b2c3d\n1470156\n") is not None
     assert reboot.marker_of("0b6c3c0e-8d1c-4a59-9d4e-5a0f4f1b2c3d\n\x1b[2J\n") is None
+
+
+def test_an_upgrade_step_leaves_the_read_side_to_the_converge_that_ends_every_changed_host(monkeypatch):
+    """A refresh after each step would read the whole host between apt's steps (and the run
+    holding it would stand in the next step's way); the final converge writes the read-outs."""
+    from types import SimpleNamespace
+
+    from fleetfab.upgrade import procedure as module
+
+    seen = []
+    monkeypatch.setattr(module, "run_fleet", lambda inventory, hosts, options, view, roles: seen.append(options))
+    proc = module.Procedure(SimpleNamespace(parallel=4), [], "release-upgrade --to trixie", out=None, err=None)
+    proc.run("install", [], {}, apply=True)
+    assert [options.refresh_read_side for options in seen] == [False]
