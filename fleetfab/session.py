@@ -41,6 +41,9 @@ LEFTOVER_WAIT = 90
 #: how long a change waits for the change lock: the run holding the host
 #: lock is its only user, so a wait means a leftover change, as above
 CHANGE_WAIT = LEFTOVER_WAIT
+#: how long an applying run waits while only runs that read hold the host (a
+#: drift, the ops host's scheduled check: seconds a host), before it is refused
+READ_WAIT = 30
 CHUNK = 65536
 #: the most one answer in the session may hold: a host that sends more is cut off
 MAX_ANSWER = 16 << 20
@@ -78,22 +81,33 @@ def lock_dir_script(folder: str = LOCK_DIR) -> str:
     )
 
 
-def session_script(exclusive: bool, holder: str, folder: str = LOCK_DIR) -> str:
+def session_script(exclusive: bool, holder: str, folder: str = LOCK_DIR, read_wait: int = READ_WAIT) -> str:
     """Take the lock, say so, then run what arrives on standard input.
 
     The shell keeps descriptor 9, and with it the lock, until the channel
     closes. Refused, it answers BUSY and the holder, and never reads the
     scripts that were sent ahead. Every file is in `folder`, root's alone.
+
+    An exclusive session finding only readers (a shared lock is free to
+    take) waits up to `read_wait` seconds for them: a read lasts seconds,
+    and a scheduled check must not stop an upgrade halfway. Another
+    applying run is refused at once, named by its holder line.
     """
     lock, holder_file, change = (q(f"{folder}/{name}") for name in ("lock", "holder", "change.lock"))
-    mode = "-x" if exclusive else "-s"
     record = f"printf '%s\\n' {q(holder)} > {holder_file}; " if exclusive else ""
     leftover = q(f"a change started by an earlier run is still running after {LEFTOVER_WAIT} s ({folder}/change.lock)")
+    readers = q(f"runs that only read it (a drift, the ops host's scheduled check) still held it after {read_wait} s")
     wait = (f"exec 8>>{change} || exit 4; if ! flock -w {LEFTOVER_WAIT} -x 8; then echo BUSY; echo {leftover}; exit 0; fi; "
             "exec 8>&-; ") if exclusive else ""
+    if exclusive:
+        take = (f"fleetfab_lock=busy; if flock -n -x 9; then fleetfab_lock=ok; "
+                f"elif flock -n -s 9; then fleetfab_lock=readers; flock -w {int(read_wait)} -x 9 && fleetfab_lock=ok; fi; ")
+    else:
+        take = "fleetfab_lock=busy; flock -n -s 9 && fleetfab_lock=ok; "
     return (
-        f"{lock_dir_script(folder)}exec 9>>{lock} || exit 4; "
-        f"if flock -n {mode} 9; then {wait}{record}echo LOCKED; exec sh -s; "
+        f"{lock_dir_script(folder)}exec 9>>{lock} || exit 4; {take}"
+        f"if [ $fleetfab_lock = ok ]; then {wait}{record}echo LOCKED; exec sh -s; "
+        f"elif [ $fleetfab_lock = readers ]; then echo BUSY; echo {readers}; "
         f"else echo BUSY; head -c {MAX_NOTE} {holder_file} 2>/dev/null; fi"
     )
 
@@ -134,11 +148,13 @@ class HostSession:
     end a scheduled drift with an error rather than hold it forever.
     """
 
-    def __init__(self, remote, exclusive: bool, purpose: str, timeout: float | None = None):
+    def __init__(self, remote, exclusive: bool, purpose: str, timeout: float | None = None, read_wait: int = READ_WAIT):
         self.remote = remote
         self.exclusive = exclusive
         self.purpose = purpose
         self.timeout = timeout
+        # the wait for readers stays well inside the time the host may take to answer
+        self.read_wait = read_wait if timeout is None else max(0, min(read_wait, int(timeout) // 4))
         self.channel = None
         self.confirmed = False
         self._sent_ahead = False
@@ -150,7 +166,8 @@ class HostSession:
 
     def request(self) -> None:
         """Ask for the lock; the answer is read by `confirm` or the first read."""
-        self.channel = self.remote.open_channel(session_script(self.exclusive, holder_text(self.purpose)), "taking the host lock")
+        script = session_script(self.exclusive, holder_text(self.purpose), read_wait=self.read_wait)
+        self.channel = self.remote.open_channel(script, "taking the host lock")
         self.channel.settimeout(self.timeout)
 
     def confirm(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -23,9 +24,9 @@ def open_session(fleet):
     inventory = fleet()
     opened = []
 
-    def make(exclusive: bool, purpose: str = "test", timeout: float | None = None) -> HostSession:
+    def make(exclusive: bool, purpose: str = "test", timeout: float | None = None, read_wait: int = 1) -> HostSession:
         remote = Remote("alpha", connect(inventory.hosts["alpha"], inventory.ssh), Redactor(), sudo=False)
-        session = HostSession(remote, exclusive=exclusive, purpose=purpose, timeout=timeout)
+        session = HostSession(remote, exclusive=exclusive, purpose=purpose, timeout=timeout, read_wait=read_wait)
         opened.append(session)
         return session
 
@@ -86,10 +87,19 @@ def test_read_only_sessions_share_the_lock(open_session):
     assert other.confirmed
 
 
-def test_an_exclusive_session_is_refused_while_a_read_only_one_holds_the_lock(open_session):
+def test_an_exclusive_session_is_refused_while_a_read_only_one_holds_the_lock_past_its_wait(open_session):
     open_session(exclusive=False).acquire()
-    with pytest.raises(HostLocked, match="another fleetfab run holds the lock"):
-        open_session(exclusive=True).acquire()
+    with pytest.raises(HostLocked, match="another fleetfab run holds the lock on this host: runs that only read it"):
+        open_session(exclusive=True, read_wait=1).acquire()
+
+
+def test_an_exclusive_session_takes_the_lock_once_the_read_only_one_is_done(open_session):
+    reader = open_session(exclusive=False)
+    reader.acquire()
+    threading.Timer(1.0, reader.release).start()
+    writer = open_session(exclusive=True, read_wait=20)
+    writer.acquire()
+    assert writer.confirmed
 
 
 def test_closing_a_session_releases_the_lock(open_session):

@@ -35,7 +35,7 @@ def test_every_lock_file_is_in_the_root_only_folder_under_run():
 def test_every_wait_on_a_lock_has_a_time_limit():
     scripts = session_script(True, "x") + session_script(False, "x") + as_change("true")
     waits = re.findall(r"\bflock (-[nw])", scripts)
-    assert len(waits) == scripts.count("flock ") == 4 and set(waits) == {"-n", "-w"}
+    assert len(waits) == scripts.count("flock ") and set(waits) == {"-n", "-w"}
 
 
 @as_root
@@ -81,6 +81,66 @@ def test_a_second_exclusive_session_is_refused_with_the_holder_line_from_the_roo
     finally:
         first.stdin.close()
         first.wait(timeout=10)
+
+
+def hold_shared(lock, seconds: float) -> subprocess.Popen:
+    """A reader holding the host lock shared, as a drift or the ops host's read program does."""
+    reader = subprocess.Popen(["flock", "-s", str(lock), "sleep", str(seconds)])
+    for _ in range(50):
+        if sh(f"flock -n -x {lock} true").returncode != 0:
+            return reader
+        time.sleep(0.1)
+    raise AssertionError("the reader never took the lock")
+
+
+def lock_once(folder: str, read_wait: int) -> tuple[str, float]:
+    started = time.monotonic()
+    done = sh(session_script(True, "upgrade by alice", folder, read_wait=read_wait) + "\n", timeout=60)
+    return done.stdout, time.monotonic() - started
+
+
+@as_root
+def test_an_exclusive_session_waits_for_runs_that_only_read_and_then_takes_the_lock(tmp_path):
+    folder = str(tmp_path / "fleetfab")
+    sh(lock_dir_script(folder))
+    reader = hold_shared(f"{folder}/lock", 2)
+    try:
+        answer, took = lock_once(folder, read_wait=20)
+    finally:
+        reader.kill()
+    assert answer == "LOCKED\n" and took >= 1
+
+
+@as_root
+def test_readers_still_holding_the_lock_after_the_wait_refuse_the_session_saying_so(tmp_path):
+    folder = str(tmp_path / "fleetfab")
+    sh(lock_dir_script(folder))
+    (tmp_path / "fleetfab" / "holder").write_text("bootstrap by someone long gone\n")
+    reader = hold_shared(f"{folder}/lock", 30)
+    try:
+        answer, _ = lock_once(folder, read_wait=1)
+    finally:
+        reader.kill()
+    assert answer == "BUSY\nruns that only read it (a drift, the ops host's scheduled check) still held it after 1 s\n"
+
+
+@as_root
+def test_an_exclusive_session_is_refused_at_once_while_another_applies(tmp_path):
+    folder = str(tmp_path / "fleetfab")
+    first = subprocess.Popen(["sh", "-c", session_script(True, "bootstrap by alice", folder)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout.readline() == "LOCKED\n"
+        answer, took = lock_once(folder, read_wait=20)
+    finally:
+        first.stdin.close()
+        first.wait(timeout=10)
+    assert answer == "BUSY\nbootstrap by alice\n" and took < 10
+
+
+def test_the_wait_for_readers_stays_well_inside_the_read_timeout():
+    assert HostSession(None, exclusive=True, purpose="x", timeout=120).read_wait == 30
+    assert HostSession(None, exclusive=True, purpose="x", timeout=20).read_wait == 5
 
 
 def test_a_change_waits_for_the_change_lock_only_so_long(tmp_path):
