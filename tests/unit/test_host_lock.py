@@ -7,6 +7,7 @@ alone" needs root to make, so those tests skip for another account.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
@@ -69,18 +70,25 @@ def test_an_unsafe_folder_answer_stops_the_run_with_what_was_found():
         session.acquire()
 
 
-@as_root
-def test_a_second_exclusive_session_is_refused_with_the_holder_line_from_the_root_only_folder(tmp_path):
-    folder = str(tmp_path / "fleetfab")
-    first = subprocess.Popen(["sh", "-c", session_script(True, "bootstrap by alice", folder)],
+@contextlib.contextmanager
+def applying(folder: str, holder: str):
+    """Another run holding the host lock exclusive, as a bootstrap does, until the block ends."""
+    first = subprocess.Popen(["sh", "-c", session_script(True, holder, folder)],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert first.stdout.readline() == "LOCKED\n"
-        second = sh(session_script(True, "bootstrap by bob", folder))
-        assert second.stdout == "BUSY\nbootstrap by alice\n"
+        yield
     finally:
         first.stdin.close()
         first.wait(timeout=10)
+
+
+@as_root
+def test_a_second_exclusive_session_is_refused_with_the_holder_line_from_the_root_only_folder(tmp_path):
+    folder = str(tmp_path / "fleetfab")
+    with applying(folder, "bootstrap by alice"):
+        second = sh(session_script(True, "bootstrap by bob", folder))
+    assert second.stdout == "BUSY\nbootstrap by alice\n"
 
 
 def hold_shared(lock, seconds: float) -> subprocess.Popen:
@@ -127,14 +135,8 @@ def test_readers_still_holding_the_lock_after_the_wait_refuse_the_session_saying
 @as_root
 def test_an_exclusive_session_is_refused_at_once_while_another_applies(tmp_path):
     folder = str(tmp_path / "fleetfab")
-    first = subprocess.Popen(["sh", "-c", session_script(True, "bootstrap by alice", folder)],
-                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    try:
-        assert first.stdout.readline() == "LOCKED\n"
+    with applying(folder, "bootstrap by alice"):
         answer, took = lock_once(folder, read_wait=20)
-    finally:
-        first.stdin.close()
-        first.wait(timeout=10)
     assert answer == "BUSY\nbootstrap by alice\n" and took < 10
 
 
